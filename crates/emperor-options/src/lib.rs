@@ -1,0 +1,93 @@
+//! `emperor-options` turns uWSGI configuration into typed, validated configs.
+//!
+//! It owns the option table (every option uWSGI defines, each defined once, with its status in
+//! emperor), the loaders of every source (INI, XML and JSON files, the command line, `UWSGI_*`
+//! environment variables), uWSGI's expansion language (magic variables, `$(ENV)`, `@(file)`,
+//! `%(placeholder)`, includes, logic blocks) and the typed [`VassalConfig`] and
+//! [`EmperorConfig`]. It is what `emperor check` runs and what a vassal parses its file with,
+//! after its privilege drop.
+//!
+//! The layers, from raw to typed (STYLE: "options in two layers"):
+//! 1. [`load`]: sources → one ordered list of `(key, value, origin)` entries, expanded.
+//! 2. [`effective`]: keys classified (option, placeholder, unknown), values typed by kind,
+//!    scalars resolved (last wins), lists kept in order; `strict` applied.
+//! 3. [`typed`]: the role's config struct, validated, with host checks.
+//!
+//! Nothing here starts a thread or touches global state: the vassal master links this crate
+//! and forks afterwards.
+
+pub mod diag;
+mod defs;
+pub mod docs;
+pub mod effective;
+pub mod formats;
+pub mod load;
+pub mod magic;
+pub mod sources;
+pub mod table;
+pub mod typed;
+
+pub use diag::{Diagnostic, Origin, Severity};
+pub use effective::Effective;
+pub use load::{Context, Loader};
+pub use typed::{EmperorConfig, Mode, Typed, VassalConfig};
+
+/// A configuration read and checked: the effective options, the typed config when there
+/// was no error, and every diagnostic in the order found.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub effective: Effective,
+    pub typed: Option<Typed>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Checked {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    fn from_loader(loader: Loader<'_>, mode: Mode) -> Checked {
+        let (effective, mut diagnostics) = Effective::resolve(loader.finish());
+        let typed = if diagnostics.iter().any(Diagnostic::is_error) {
+            None
+        } else {
+            let (typed, more) = typed::build(&effective, mode);
+            let strict = effective.flag("strict");
+            diagnostics.extend(more.into_iter().map(|mut d| {
+                if strict && d.severity == Severity::Warning {
+                    d.severity = Severity::Error;
+                    d.message.push_str(" (strict mode)");
+                }
+                d
+            }));
+            typed.filter(|_| !diagnostics.iter().any(Diagnostic::is_error))
+        };
+        Checked { effective, typed, diagnostics }
+    }
+}
+
+/// Reads one config file (`FILE[:section]`), as `emperor check` does: no `UWSGI_*`
+/// environment options (a vassal under the emperor gets none), host checks as warnings.
+pub fn check_file(ctx: &Context, spec: &str) -> Checked {
+    let mut loader = Loader::new(ctx);
+    let (name, _) = load::split_section(spec);
+    let format = load::Format::from_path(name);
+    if format.is_none() {
+        loader.diagnose(
+            Diagnostic::error(Origin::Builtin, format!("cannot tell the format of `{spec}`"))
+                .with_hint("config files end in `.ini`, `.xml`, `.json` or `.js`"),
+        );
+    } else {
+        loader.load_path(spec, format, &Origin::Builtin);
+    }
+    Checked::from_loader(loader, Mode::Check)
+}
+
+/// Reads a whole command line (`args[0]` is the program), after the `UWSGI_*` variables of
+/// `ctx.env`, as a vassal or the emperor starting for real.
+pub fn from_command_line(ctx: &Context, args: &[String], mode: Mode) -> Checked {
+    let mut loader = Loader::new(ctx);
+    sources::load_env(&mut loader, &ctx.env);
+    sources::load_argv(&mut loader, args);
+    Checked::from_loader(loader, mode)
+}

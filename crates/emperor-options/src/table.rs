@@ -1,0 +1,244 @@
+//! The option table: every option uWSGI defines, each defined once.
+//!
+//! One [`OptionDef`] per option carries its canonical name, aliases, short flag, value kind,
+//! scope, default, a one-line doc and its status in emperor. The table drives the argv
+//! grammar, the loaders' classification of keys, typed values, `emperor check` and the
+//! generated `docs/options.md`. The entries live in `defs.rs`; this module is the API.
+//!
+//! The table knows every option name of uWSGI 2.0 (core and plugins) and the 2.1 additions, so
+//! a real uWSGI option is never called unknown: what we do not implement says so by name
+//! ([`Status::Unsupported`]), with what will not happen.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+pub use crate::defs::OPTIONS;
+use crate::defs::GROUP_REASONS;
+
+/// The kind of value an option takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// A boolean, uWSGI's `uwsgi_opt_true`: only `false`, `off`, `no` (any case) and `0` are
+    /// false; a bare key or a command-line flag is true.
+    Flag,
+    /// A non-negative integer (`uwsgi_opt_set_int`).
+    Int,
+    /// A byte count (`uwsgi_opt_set_64bit`), no suffixes.
+    Size,
+    /// A number of megabytes (`uwsgi_opt_set_megabytes`), decimals allowed.
+    Megabytes,
+    /// A string; the last occurrence wins.
+    Str,
+    /// A string that may be given many times; every occurrence appends.
+    List,
+    /// A directive of the config language (`ini`, `set`, `if-env`, `endif`…), consumed by the
+    /// loader and never part of the effective configuration.
+    Directive,
+}
+
+/// How the command line takes the option's value (getopt's `has_arg`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Arg {
+    /// `--master`; `--master=false` is also accepted.
+    None,
+    /// `--socket ADDR` or `--socket=ADDR`.
+    Required,
+    /// `--chmod-socket` or `--chmod-socket=660`, never a separate word.
+    Optional,
+}
+
+/// Which role reads the option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scope {
+    /// Read by a vassal (an app server).
+    Vassal,
+    /// Read by the Emperor.
+    Emperor,
+    /// Read by both (e.g. `uid`, `pidfile`, `logto`).
+    Both,
+}
+
+/// What emperor does with the option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// It works.
+    Implemented,
+    /// Parsed and type-checked; warns "not implemented yet" until an issue lands it.
+    Planned,
+    /// Accepted and deliberately ignored; the reason says why that is fine.
+    NoOp(&'static str),
+    /// A real uWSGI option we do not implement: a warning says what will not happen. An empty
+    /// reason means the reason of the option's group (its uWSGI plugin).
+    Unsupported(&'static str),
+}
+
+/// One option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OptionDef {
+    pub name: &'static str,
+    pub aliases: &'static [&'static str],
+    pub short: Option<char>,
+    pub kind: Kind,
+    pub arg: Arg,
+    pub scope: Scope,
+    /// The default as it would be written in an ini file; `None` when unset by default.
+    pub default: Option<&'static str>,
+    pub doc: &'static str,
+    pub status: Status,
+    /// uWSGI's plugin defining the option, or `core`.
+    pub group: &'static str,
+    /// Setting the option turns `master` on (uWSGI's `UWSGI_OPT_MASTER`).
+    pub implies_master: bool,
+    /// Setting the option turns `enable-threads` on (uWSGI's `UWSGI_OPT_THREADS`).
+    pub implies_threads: bool,
+}
+
+/// Starts the definition of `name`, taking values of `kind`. Unless told otherwise the option
+/// is a vassal option of uWSGI's core, unsupported, with no default and no short flag.
+pub const fn opt(name: &'static str, kind: Kind) -> OptionDef {
+    OptionDef {
+        name,
+        aliases: &[],
+        short: None,
+        kind,
+        arg: match kind {
+            Kind::Flag => Arg::None,
+            _ => Arg::Required,
+        },
+        scope: Scope::Vassal,
+        default: None,
+        doc: "",
+        status: Status::Unsupported(""),
+        group: "core",
+        implies_master: false,
+        implies_threads: false,
+    }
+}
+
+impl OptionDef {
+    pub const fn aliases(mut self, aliases: &'static [&'static str]) -> Self {
+        self.aliases = aliases;
+        self
+    }
+    pub const fn short(mut self, c: char) -> Self {
+        self.short = Some(c);
+        self
+    }
+    pub const fn arg(mut self, arg: Arg) -> Self {
+        self.arg = arg;
+        self
+    }
+    pub const fn scope(mut self, scope: Scope) -> Self {
+        self.scope = scope;
+        self
+    }
+    pub const fn default(mut self, value: &'static str) -> Self {
+        self.default = Some(value);
+        self
+    }
+    pub const fn doc(mut self, doc: &'static str) -> Self {
+        self.doc = doc;
+        self
+    }
+    pub const fn group(mut self, group: &'static str) -> Self {
+        self.group = group;
+        self
+    }
+    pub const fn implemented(mut self) -> Self {
+        self.status = Status::Implemented;
+        self
+    }
+    pub const fn planned(mut self) -> Self {
+        self.status = Status::Planned;
+        self
+    }
+    pub const fn noop(mut self, reason: &'static str) -> Self {
+        self.status = Status::NoOp(reason);
+        self
+    }
+    pub const fn unsupported(mut self, what_will_not_happen: &'static str) -> Self {
+        self.status = Status::Unsupported(what_will_not_happen);
+        self
+    }
+    pub const fn master(mut self) -> Self {
+        self.implies_master = true;
+        self
+    }
+    pub const fn threads(mut self) -> Self {
+        self.implies_threads = true;
+        self
+    }
+
+    /// Whether values of this option append (list) rather than replace (scalar).
+    pub fn is_list(&self) -> bool {
+        self.kind == Kind::List
+    }
+
+    /// For an unsupported option: what will not happen, in a few words.
+    pub fn unsupported_reason(&self) -> Option<String> {
+        match self.status {
+            Status::Unsupported("") => Some(group_reason(self.group)),
+            Status::Unsupported(reason) => Some(reason.to_owned()),
+            _ => None,
+        }
+    }
+}
+
+fn group_reason(group: &str) -> String {
+    GROUP_REASONS
+        .iter()
+        .find(|(g, _)| *g == group)
+        .map_or_else(|| format!("uWSGI's `{group}` plugin is not part of emperor"), |(_, r)| {
+            (*r).to_owned()
+        })
+}
+
+struct Index {
+    by_name: HashMap<&'static str, usize>,
+    by_short: HashMap<char, usize>,
+}
+
+static INDEX: LazyLock<Index> = LazyLock::new(|| {
+    let mut by_name = HashMap::new();
+    let mut by_short = HashMap::new();
+    for (i, def) in OPTIONS.iter().enumerate() {
+        let previous = by_name.insert(def.name, i);
+        debug_assert!(previous.is_none(), "option `{}` defined twice", def.name);
+        for alias in def.aliases {
+            let previous = by_name.insert(*alias, i);
+            debug_assert!(previous.is_none(), "alias `{alias}` defined twice");
+        }
+        if let Some(c) = def.short {
+            by_short.entry(c).or_insert(i);
+        }
+    }
+    Index { by_name, by_short }
+});
+
+/// Finds an option by canonical name or alias.
+pub fn lookup(name: &str) -> Option<&'static OptionDef> {
+    INDEX.by_name.get(name).map(|&i| &OPTIONS[i])
+}
+
+/// Finds an option by its short command-line flag (`-s`, `-p`, `-M`…).
+pub fn lookup_short(c: char) -> Option<&'static OptionDef> {
+    INDEX.by_short.get(&c).map(|&i| &OPTIONS[i])
+}
+
+/// The closest option name to an unknown key, if one is close enough to be a likely typo.
+pub fn suggest(unknown: &str) -> Option<&'static str> {
+    let unknown_lc = unknown.to_ascii_lowercase().replace('_', "-");
+    if let Some(def) = lookup(&unknown_lc) {
+        return Some(def.name);
+    }
+    let mut best: Option<(f64, &'static str)> = None;
+    for name in INDEX.by_name.keys() {
+        let score = strsim::jaro_winkler(&unknown_lc, name);
+        let distance = strsim::damerau_levenshtein(&unknown_lc, name);
+        let close = distance <= 2 || (score > 0.92 && unknown_lc.len() > 4);
+        if close && best.is_none_or(|(s, n)| score > s || (score == s && name < &n)) {
+            best = Some((score, *name));
+        }
+    }
+    best.map(|(_, name)| lookup(name).map_or(name, |def| def.name))
+}

@@ -1,0 +1,575 @@
+//! Typed, validated configurations: [`VassalConfig`] and [`EmperorConfig`].
+//!
+//! Built from an [`Effective`] configuration; every error names the option's origin. Checks
+//! of the host (users, groups, paths that must exist) depend on [`Mode`]: warnings for
+//! `emperor check`, which may run on another machine than the one serving, errors when a
+//! vassal or the emperor starts.
+
+use std::path::{Path, PathBuf};
+
+use crate::diag::{Diagnostic, Origin, Severity};
+use crate::effective::{Effective, Item, Value};
+use crate::table::{self, Scope};
+
+/// The CPython this build embeds; a venv or `plugin` naming another version is refused.
+pub const EMBEDDED_PYTHON: (u32, u32) = (3, 11);
+
+/// Whether host checks warn (`emperor check`) or fail (starting for real).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Check,
+    Start,
+}
+
+/// What a listening socket is bound to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SocketAddr {
+    /// `host:port`, `:port` (all interfaces, host empty), `[::1]:port`.
+    Tcp { host: String, port: u16 },
+    /// A filesystem UNIX socket.
+    Unix(PathBuf),
+    /// `@name`: a Linux abstract UNIX socket.
+    Abstract(String),
+    /// `=N`: the Nth `shared-socket` (0-based).
+    Shared(usize),
+}
+
+/// The protocol a socket speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    Uwsgi,
+    Http,
+}
+
+/// One socket to listen on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SocketSpec {
+    /// As configured, e.g. `127.0.0.1:3031` (the stats document shows this).
+    pub name: String,
+    pub addr: SocketAddr,
+    pub protocol: Protocol,
+    /// The option that declared it (`socket`, `http-socket`…).
+    pub option: &'static str,
+    pub origin: Origin,
+}
+
+/// Where a WSGI app comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppSource {
+    /// `pkg.mod`, `pkg.mod:callable`, `pkg.mod:factory()`.
+    Module { module: String, callable: Option<String>, factory: bool },
+    /// A `.py`/`.wsgi` file executed as a module.
+    File(PathBuf),
+}
+
+/// One app to load, at a mountpoint (`""` for `module`/`wsgi-file`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppSpec {
+    pub mountpoint: String,
+    pub source: AppSource,
+    pub origin: Origin,
+}
+
+/// A vassal's configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VassalConfig {
+    pub sockets: Vec<SocketSpec>,
+    pub shared_sockets: Vec<SocketSpec>,
+    pub processes: u32,
+    pub threads: u32,
+    pub apps: Vec<AppSpec>,
+    pub callable: String,
+    pub chdir: Option<PathBuf>,
+    pub pythonpath: Vec<String>,
+    pub home: Option<PathBuf>,
+    pub env: Vec<(String, String)>,
+    pub uid: Option<String>,
+    pub gid: Option<String>,
+    pub no_initgroups: bool,
+    /// `chmod-socket`: the mode for UNIX sockets.
+    pub chmod_socket: Option<u32>,
+    /// `chown-socket`: `user[:group]`.
+    pub chown_socket: Option<(String, Option<String>)>,
+    pub listen: u32,
+    pub buffer_size: u64,
+    pub harakiri: u32,
+    pub max_requests: u64,
+    pub post_buffering: u64,
+    pub socket_timeout: u32,
+    pub lazy_apps: bool,
+    pub need_app: bool,
+    pub vacuum: bool,
+    pub manage_script_name: bool,
+    pub stats: Option<String>,
+    pub pidfile: Option<PathBuf>,
+    pub logto: Option<PathBuf>,
+    pub daemonize: Option<PathBuf>,
+    pub disable_logging: bool,
+    pub cheaper: u32,
+}
+
+/// The Emperor's configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmperorConfig {
+    /// Vassal directories or globs (`emperor`, repeatable).
+    pub dirs: Vec<String>,
+    pub tyrant: bool,
+    /// The emperor stats socket (`emperor-stats`, or `stats` in the emperor role).
+    pub stats: Option<String>,
+    pub pidfile: Option<PathBuf>,
+    pub uid: Option<String>,
+    pub gid: Option<String>,
+    /// `emperor-freq`: seconds between full rescans.
+    pub freq: u32,
+}
+
+/// A typed configuration: the role follows from the options.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Typed {
+    Vassal(Box<VassalConfig>),
+    Emperor(EmperorConfig),
+}
+
+/// Options that declare listening sockets.
+const SOCKET_OPTIONS: &[&str] =
+    &["socket", "uwsgi-socket", "http-socket", "http11-socket", "http", "shared-socket", "https", "https-socket"];
+
+/// Whether a `plugins` value names the built-in Python (any version; versions are checked
+/// separately).
+pub fn is_python_plugin(name: &str) -> bool {
+    let name = name.trim();
+    let name = name.strip_suffix("_plugin.so").unwrap_or(name);
+    name.strip_prefix("python").is_some_and(|v| v.chars().all(|c| c.is_ascii_digit() || c == '.'))
+}
+
+struct Builder<'e> {
+    eff: &'e Effective,
+    mode: Mode,
+    diags: Vec<Diagnostic>,
+}
+
+impl Builder<'_> {
+    fn error(&mut self, origin: &Origin, message: String) -> &mut Diagnostic {
+        self.diags.push(Diagnostic::error(origin.clone(), message));
+        self.diags.last_mut().expect("just pushed")
+    }
+
+    fn host(&mut self, origin: &Origin, message: String, hint: Option<String>) {
+        let severity = if self.mode == Mode::Check { Severity::Warning } else { Severity::Error };
+        self.diags.push(Diagnostic { severity, origin: origin.clone(), message, hint });
+    }
+
+    fn text_item(&self, name: &str) -> Option<(String, Origin)> {
+        let item = self.eff.last(name)?;
+        Some((item.value.render(), item.origin.clone()))
+    }
+
+    fn number(&self, name: &str) -> u64 {
+        self.eff.number(name).unwrap_or(0)
+    }
+
+    fn small(&mut self, name: &str) -> u32 {
+        u32::try_from(self.number(name)).unwrap_or(u32::MAX)
+    }
+}
+
+/// Builds and validates the typed configuration.
+pub fn build(eff: &Effective, mode: Mode) -> (Option<Typed>, Vec<Diagnostic>) {
+    let mut b = Builder { eff, mode, diags: Vec::new() };
+    let emperor = eff.get("emperor");
+    let socket = SOCKET_OPTIONS.iter().find_map(|o| eff.get(o));
+    if let (Some(e), Some(s)) = (emperor, socket) {
+        let e_origin = &e.items[0].origin;
+        let s_origin = s.items[0].origin.clone();
+        b.error(
+            &s_origin,
+            format!("this configuration sets both `emperor` ({e_origin}) and `{}`: it cannot be both the Emperor and a vassal", s.def.name),
+        )
+        .hint = Some("run the emperor and each app from separate files: put the app's options in a vassal file inside the emperor's directory".to_owned());
+        return (None, b.diags);
+    }
+    let role = if emperor.is_some() { Scope::Emperor } else { Scope::Vassal };
+    for setting in &eff.settings {
+        let scope = setting.def.scope;
+        if scope != Scope::Both && scope != role {
+            let origin = setting.items[0].origin.clone();
+            let (whose, ignores) = if role == Scope::Emperor { ("vassals", "the emperor") } else { ("the emperor", "a vassal") };
+            let mut d = Diagnostic::warning(origin, format!("option `{}` is for {whose}; {ignores} ignores it", setting.def.name));
+            if role == Scope::Emperor {
+                d = d.with_hint(format!("to set it for every vassal: `vassals-set = {}=VALUE`", setting.def.name));
+            }
+            b.diags.push(d);
+        }
+    }
+    check_plugins(&mut b);
+    let typed = if role == Scope::Emperor {
+        Typed::Emperor(build_emperor(&mut b))
+    } else {
+        Typed::Vassal(Box::new(build_vassal(&mut b)))
+    };
+    let failed = b.diags.iter().any(Diagnostic::is_error);
+    (if failed { None } else { Some(typed) }, b.diags)
+}
+
+fn check_plugins(b: &mut Builder<'_>) {
+    let items: Vec<Item> = b.eff.items("plugins").to_vec();
+    for item in items {
+        let value = item.value.render();
+        for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            if is_python_plugin(name) {
+                let version = name.trim_start_matches("python").replace('.', "");
+                let (major, minor) = EMBEDDED_PYTHON;
+                let embedded = format!("{major}{minor}");
+                if !(version.is_empty() || version == "3" || version == embedded) {
+                    b.error(&item.origin, format!("plugin `{name}` asks for another Python than the embedded Python {major}.{minor}"))
+                        .hint = Some(format!("emperor embeds Python {major}.{minor}: write `plugins = python3` and use a {major}.{minor} virtualenv"));
+                }
+            } else if name != "http" {
+                b.diags.push(
+                    Diagnostic::warning(item.origin.clone(), format!("plugin `{name}` is not available: emperor serves Python WSGI apps only"))
+                        .with_hint("Python is built in; remove the other plugin names"),
+                );
+            }
+        }
+    }
+}
+
+fn build_emperor(b: &mut Builder<'_>) -> EmperorConfig {
+    let dirs: Vec<(String, Origin)> =
+        b.eff.items("emperor").iter().map(|i| (i.value.render(), i.origin.clone())).collect();
+    for (dir, origin) in &dirs {
+        // A glob is checked through the directory before its first wildcard.
+        let fixed: String = dir.split(['*', '?', '[']).next().unwrap_or("").to_owned();
+        let base = if fixed.ends_with('/') || fixed == *dir { PathBuf::from(&fixed) } else { PathBuf::from(&fixed).parent().map(Path::to_path_buf).unwrap_or_default() };
+        if !base.as_os_str().is_empty() && !base.exists() {
+            b.host(origin, format!("vassal directory `{}` does not exist", base.display()), Some(format!("create it: `mkdir -p {}`", base.display())));
+        }
+    }
+    check_user_group(b);
+    EmperorConfig {
+        dirs: dirs.into_iter().map(|(d, _)| d).collect(),
+        tyrant: b.eff.flag("emperor-tyrant"),
+        stats: b.eff.text("emperor-stats").or_else(|| b.eff.text("stats")),
+        pidfile: b.eff.text("emperor-pidfile").or_else(|| b.eff.text("pidfile")).map(PathBuf::from),
+        uid: b.eff.text("uid"),
+        gid: b.eff.text("gid"),
+        freq: b.small("emperor-freq"),
+    }
+}
+
+fn check_user_group(b: &mut Builder<'_>) {
+    if let Some((uid, origin)) = b.text_item("uid")
+        && !emperor_sys::host::user_exists(&uid)
+    {
+        b.host(&origin, format!("user `{uid}` does not exist"), Some(format!("create it (`useradd --system {uid}`) or name an existing user")));
+    }
+    if let Some((gid, origin)) = b.text_item("gid")
+        && !emperor_sys::host::group_exists(&gid)
+    {
+        b.host(&origin, format!("group `{gid}` does not exist"), Some(format!("create it (`groupadd --system {gid}`) or name an existing group")));
+    }
+}
+
+fn build_vassal(b: &mut Builder<'_>) -> VassalConfig {
+    let protocol_default = match b.eff.text("protocol").as_deref() {
+        Some("http" | "http11") => Protocol::Http,
+        Some("uwsgi") | None => Protocol::Uwsgi,
+        Some(other) => {
+            let origin = b.eff.last("protocol").map(|i| i.origin.clone()).unwrap_or(Origin::Builtin);
+            b.error(&origin, format!("protocol `{other}` is not supported")).hint =
+                Some("emperor speaks `uwsgi` (nginx `uwsgi_pass`) and `http`".to_owned());
+            Protocol::Uwsgi
+        }
+    };
+    let mut shared_sockets = Vec::new();
+    for item in b.eff.items("shared-socket").to_vec() {
+        if let Some(spec) = parse_socket(b, "shared-socket", &item, Protocol::Uwsgi, 0) {
+            shared_sockets.push(spec);
+        }
+    }
+    let mut sockets = Vec::new();
+    for (option, protocol) in [
+        ("socket", protocol_default),
+        ("uwsgi-socket", Protocol::Uwsgi),
+        ("http-socket", Protocol::Http),
+        ("http11-socket", Protocol::Http),
+        ("http", Protocol::Http),
+    ] {
+        for item in b.eff.items(option).to_vec() {
+            if let Some(spec) = parse_socket(b, option, &item, protocol, shared_sockets.len()) {
+                sockets.push(spec);
+            }
+        }
+    }
+    let processes = match b.small("processes") {
+        0 => {
+            if let Some(item) = b.eff.last("processes") {
+                b.diags.push(Diagnostic::warning(item.origin.clone(), "`processes = 0` is read as 1"));
+            }
+            1
+        }
+        n => n,
+    };
+    let threads = b.small("threads").max(1);
+    let cheaper = b.small("cheaper");
+    if cheaper > 0
+        && cheaper >= processes
+        && let Some(item) = b.eff.last("cheaper")
+    {
+        let origin = item.origin.clone();
+        b.error(&origin, format!("`cheaper = {cheaper}` must be less than `processes = {processes}`")).hint =
+            Some("cheaper is the number of workers kept when idle; raise `processes` or lower `cheaper`".to_owned());
+    }
+    let chdir = b.text_item("chdir");
+    if let Some((dir, origin)) = &chdir
+        && !Path::new(dir).is_dir()
+    {
+        b.host(origin, format!("`chdir` directory `{dir}` does not exist"), None);
+    }
+    let apps = build_apps(b, chdir.as_ref().map(|(d, _)| Path::new(d.as_str())));
+    let home = b.text_item("home");
+    if let Some((home, origin)) = &home {
+        check_venv(b, Path::new(home), origin);
+    }
+    let mut env = Vec::new();
+    for item in b.eff.items("env").to_vec() {
+        let value = item.value.render();
+        match value.split_once('=') {
+            Some((k, v)) if !k.is_empty() => env.push((k.to_owned(), v.to_owned())),
+            _ => b.error(&item.origin, format!("`env = {value}` is not `NAME=VALUE`")).hint = Some(format!("write `env = {value}=...`")),
+        }
+    }
+    let chmod_socket = b.eff.last("chmod-socket").cloned().and_then(|item| parse_chmod(b, &item));
+    let chown_socket = b.text_item("chown-socket").map(|(v, origin)| {
+        let (user, group) = match v.split_once(':') {
+            Some((u, g)) => (u.to_owned(), Some(g.to_owned())),
+            None => (v.clone(), None),
+        };
+        if !emperor_sys::host::user_exists(&user) {
+            b.host(&origin, format!("`chown-socket` user `{user}` does not exist"), None);
+        }
+        if let Some(g) = &group
+            && !emperor_sys::host::group_exists(g)
+        {
+            b.host(&origin, format!("`chown-socket` group `{g}` does not exist"), None);
+        }
+        (user, group)
+    });
+    check_user_group(b);
+    VassalConfig {
+        sockets,
+        shared_sockets,
+        processes,
+        threads,
+        apps,
+        callable: b.eff.text("callable").unwrap_or_else(|| "application".to_owned()),
+        chdir: chdir.map(|(d, _)| PathBuf::from(d)),
+        pythonpath: b.eff.items("pythonpath").iter().map(|i| i.value.render()).collect(),
+        home: home.map(|(h, _)| PathBuf::from(h)),
+        env,
+        uid: b.eff.text("uid"),
+        gid: b.eff.text("gid"),
+        no_initgroups: b.eff.flag("no-initgroups"),
+        chmod_socket,
+        chown_socket,
+        listen: b.small("listen"),
+        buffer_size: b.number("buffer-size"),
+        harakiri: b.small("harakiri"),
+        max_requests: b.number("max-requests"),
+        post_buffering: b.number("post-buffering"),
+        socket_timeout: b.small("socket-timeout"),
+        lazy_apps: b.eff.flag("lazy-apps") || b.eff.flag("lazy"),
+        need_app: b.eff.flag("need-app"),
+        vacuum: b.eff.flag("vacuum"),
+        manage_script_name: b.eff.flag("manage-script-name"),
+        stats: b.eff.text("stats"),
+        pidfile: b.eff.text("pidfile").map(PathBuf::from),
+        logto: b.eff.text("logto").map(PathBuf::from),
+        daemonize: b.eff.text("daemonize").map(PathBuf::from),
+        disable_logging: b.eff.flag("disable-logging"),
+        cheaper,
+    }
+}
+
+fn parse_chmod(b: &mut Builder<'_>, item: &Item) -> Option<u32> {
+    let raw = match &item.value {
+        Value::Text(None) => return Some(0o666),
+        v => v.render(),
+    };
+    if raw.is_empty() || raw == "1" || raw.eq_ignore_ascii_case("true") {
+        return Some(0o666);
+    }
+    if (3..=4).contains(&raw.len()) && raw.bytes().all(|c| (b'0'..=b'7').contains(&c)) {
+        return u32::from_str_radix(&raw, 8).ok();
+    }
+    b.error(&item.origin, format!("`chmod-socket = {raw}` is not a mode")).hint = Some("write three octal digits, e.g. `660`".to_owned());
+    None
+}
+
+/// Parses one socket value.
+fn parse_socket(b: &mut Builder<'_>, option: &'static str, item: &Item, protocol: Protocol, shared: usize) -> Option<SocketSpec> {
+    let name = item.value.render();
+    let spec = |addr| SocketSpec { name: name.clone(), addr, protocol, option, origin: item.origin.clone() };
+    if name.is_empty() {
+        b.error(&item.origin, format!("`{option}` needs an address")).hint =
+            Some("e.g. `127.0.0.1:3031`, `:8000`, `/run/uwsgi/app.sock` or `@abstract`".to_owned());
+        return None;
+    }
+    if let Some(n) = name.strip_prefix('=') {
+        return match n.parse::<usize>() {
+            Ok(i) if i < shared => Some(spec(SocketAddr::Shared(i))),
+            _ => {
+                b.error(&item.origin, format!("`{option} = {name}` refers to shared socket {n}, but only {shared} `shared-socket` are declared before it")).hint =
+                    Some("`=N` counts `shared-socket` lines from 0".to_owned());
+                None
+            }
+        };
+    }
+    if let Some(abs) = name.strip_prefix('@') {
+        return Some(spec(SocketAddr::Abstract(abs.to_owned())));
+    }
+    if option == "https" || option == "https-socket" {
+        return None;
+    }
+    let Some(colon) = name.rfind(':') else {
+        return Some(spec(SocketAddr::Unix(PathBuf::from(&name))));
+    };
+    if name.starts_with('/') || name.starts_with('.') {
+        return Some(spec(SocketAddr::Unix(PathBuf::from(&name))));
+    }
+    let (host, port) = (&name[..colon], &name[colon + 1..]);
+    let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    let valid_host = host.is_empty()
+        || host.parse::<std::net::IpAddr>().is_ok()
+        || host.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'.');
+    match port.parse::<u16>() {
+        Ok(port) if valid_host => Some(spec(SocketAddr::Tcp { host: host.to_owned(), port })),
+        _ => {
+            b.error(&item.origin, format!("`{option} = {name}` is not a valid address")).hint =
+                Some("write `HOST:PORT`, `:PORT`, `[::1]:PORT`, a UNIX socket path or `@abstract`".to_owned());
+            None
+        }
+    }
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_') && chars.all(|c| c.is_alphanumeric() || c == '_')
+}
+
+/// Parses `pkg.mod[:callable[()]]`.
+fn parse_module(value: &str) -> Option<AppSource> {
+    let (module, callable) = match value.split_once(':') {
+        Some((m, c)) => (m, Some(c)),
+        None => (value, None),
+    };
+    if module.is_empty() || !module.split('.').all(is_identifier) {
+        return None;
+    }
+    let (callable, factory) = match callable {
+        Some(c) => match c.strip_suffix("()") {
+            Some(f) => (Some(f), true),
+            None => (Some(c), false),
+        },
+        None => (None, false),
+    };
+    if callable.is_some_and(|c| !is_identifier(c)) {
+        return None;
+    }
+    Some(AppSource::Module { module: module.to_owned(), callable: callable.map(str::to_owned), factory })
+}
+
+fn is_app_file(value: &str) -> bool {
+    Path::new(value).extension().is_some_and(|e| e == "py" || e == "wsgi")
+}
+
+fn build_apps(b: &mut Builder<'_>, chdir: Option<&Path>) -> Vec<AppSpec> {
+    let mut apps = Vec::new();
+    let module = b.eff.last("module").cloned();
+    let file = b.eff.last("wsgi-file").cloned();
+    if let Some(item) = &module {
+        let value = item.value.render();
+        match parse_module(&value) {
+            Some(source) => apps.push(AppSpec { mountpoint: String::new(), source, origin: item.origin.clone() }),
+            None => {
+                let hint = if is_app_file(&value) {
+                    format!("`{value}` is a file: write `wsgi-file = {value}`")
+                } else {
+                    "write `package.module`, `package.module:callable` or `package.module:factory()`".to_owned()
+                };
+                b.error(&item.origin, format!("`module = {value}` is not a Python module name")).hint = Some(hint);
+            }
+        }
+    }
+    if let Some(item) = &file {
+        let value = item.value.render();
+        if module.is_some() {
+            b.diags.push(
+                Diagnostic::warning(item.origin.clone(), format!("both `module` and `wsgi-file` are set: the `module` app is loaded, `wsgi-file = {value}` is skipped"))
+                    .with_hint("uWSGI does the same (`mountpoint already configured`); keep one of them"),
+            );
+        } else {
+            check_app_file(b, &value, chdir, &item.origin);
+            apps.push(AppSpec { mountpoint: String::new(), source: AppSource::File(PathBuf::from(&value)), origin: item.origin.clone() });
+        }
+    }
+    for item in b.eff.items("mount").to_vec() {
+        let value = item.value.render();
+        let Some((mountpoint, app)) = value.split_once('=') else {
+            b.error(&item.origin, format!("invalid mount `{value}`")).hint = Some("write `MOUNTPOINT=APP`, e.g. `/app1=app1.py` or `/api=api.wsgi:app`".to_owned());
+            continue;
+        };
+        let source = if is_app_file(app) {
+            check_app_file(b, app, chdir, &item.origin);
+            Some(AppSource::File(PathBuf::from(app)))
+        } else {
+            parse_module(app)
+        };
+        match source {
+            Some(source) => apps.push(AppSpec { mountpoint: mountpoint.to_owned(), source, origin: item.origin.clone() }),
+            None => b.error(&item.origin, format!("invalid mount `{value}`: `{app}` is neither a .py/.wsgi file nor a module")).hint =
+                Some("write `MOUNTPOINT=package.module:callable` or `MOUNTPOINT=file.py`".to_owned()),
+        }
+    }
+    apps
+}
+
+fn check_app_file(b: &mut Builder<'_>, value: &str, chdir: Option<&Path>, origin: &Origin) {
+    let path = match chdir {
+        Some(dir) => dir.join(value),
+        None => PathBuf::from(value),
+    };
+    if !path.is_file() {
+        b.host(origin, format!("WSGI file `{}` does not exist", path.display()), None);
+    }
+}
+
+/// Checks a virtualenv: it exists, and its `pyvenv.cfg` names the embedded Python version.
+fn check_venv(b: &mut Builder<'_>, home: &Path, origin: &Origin) {
+    if !home.is_dir() {
+        b.host(origin, format!("virtualenv `{}` does not exist", home.display()), Some("create it with `/usr/bin/python3 -m venv DIR`".to_owned()));
+        return;
+    }
+    let Ok(cfg) = std::fs::read_to_string(home.join("pyvenv.cfg")) else { return };
+    let version = cfg.lines().find_map(|l| {
+        let (k, v) = l.split_once('=')?;
+        matches!(k.trim(), "version" | "version_info").then(|| v.trim().to_owned())
+    });
+    if let Some(version) = version {
+        let mut parts = version.split('.').map(|p| p.parse::<u32>().ok());
+        let (major, minor) = (parts.next().flatten(), parts.next().flatten());
+        let (em, en) = EMBEDDED_PYTHON;
+        if (major, minor) != (Some(em), Some(en)) {
+            b.host(
+                origin,
+                format!("virtualenv `{}` was made with Python {version}, but emperor embeds Python {em}.{en}", home.display()),
+                Some(format!("recreate it with `/usr/bin/python3 -m venv {}`", home.display())),
+            );
+        }
+    }
+}
+
+/// Whether `name` is an option that declares a socket.
+pub fn is_socket_option(name: &str) -> bool {
+    table::lookup(name).is_some_and(|d| SOCKET_OPTIONS.contains(&d.name))
+}

@@ -1,0 +1,121 @@
+//! The `emperor` binary: one program for every role.
+//!
+//! If the first argument is exactly `check`, `stats` or `top`, it is a subcommand with its own
+//! parser. Otherwise the whole command line is uWSGI's flat option grammar and the role follows
+//! from the options: `emperor` present means the Emperor, anything else a vassal (DESIGN,
+//! "Command line").
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use emperor_options::{Checked, Context, Diagnostic, Mode, Severity, Typed};
+
+const USAGE: &str = "\
+emperor: uWSGI's Emperor and vassal runtime for Python WSGI apps
+
+usage:
+  emperor check [--verbose] FILE[:section]...   validate config files, print the effective options
+  emperor stats ADDR [--format json]            show a stats socket (not implemented yet)
+  emperor top ADDR                              live view of a stats socket (not implemented yet)
+  emperor [OPTIONS] [FILE.ini|.xml|.json]...    run a vassal or, with `--emperor DIR`, the Emperor
+
+Options use uWSGI's names and grammar: `--socket 127.0.0.1:3031`, `--module=app:app`, `-M -p 4`.
+The option table: docs/options.md.
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    match run(&args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("emperor: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &[String]) -> Result<ExitCode> {
+    match args.get(1).map(String::as_str) {
+        Some("check") => Ok(check(&args[2..])),
+        Some("stats" | "top") => {
+            eprintln!("emperor: error: `emperor {}` is not implemented yet", args[1]);
+            Ok(ExitCode::FAILURE)
+        }
+        Some("--help" | "-h" | "help") => {
+            print!("{USAGE}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Some("--version" | "version") => {
+            println!("emperor {}", env!("CARGO_PKG_VERSION"));
+            Ok(ExitCode::SUCCESS)
+        }
+        None => {
+            eprint!("{USAGE}");
+            Ok(ExitCode::from(2))
+        }
+        Some(_) => Ok(serve(args)),
+    }
+}
+
+fn print_diagnostics(diagnostics: &[Diagnostic]) {
+    let mut err = std::io::stderr().lock();
+    for d in diagnostics {
+        let _ = writeln!(err, "{d}");
+    }
+}
+
+/// `emperor check FILE...`: like `nginx -t`. Effective options on stdout, diagnostics on
+/// stderr, exit 1 on any error.
+fn check(args: &[String]) -> ExitCode {
+    let verbose = args.iter().any(|a| a == "--verbose" || a == "-v");
+    let files: Vec<&String> = args.iter().filter(|a| *a != "--verbose" && *a != "-v").collect();
+    if files.is_empty() {
+        eprintln!("emperor check: error: no config file given\n  hint: emperor check FILE[:section]...");
+        return ExitCode::from(2);
+    }
+    let ctx = Context::current();
+    let mut failed = false;
+    let mut out = std::io::stdout().lock();
+    for (i, spec) in files.iter().enumerate() {
+        let checked = emperor_options::check_file(&ctx, spec);
+        print_diagnostics(&checked.diagnostics);
+        let count = |s: Severity| checked.diagnostics.iter().filter(|d| d.severity == s).count();
+        let (errors, warnings) = (count(Severity::Error), count(Severity::Warning));
+        if errors > 0 {
+            failed = true;
+            eprintln!("{spec}: {errors} error(s), {warnings} warning(s)");
+            continue;
+        }
+        eprintln!("{spec}: ok ({}, {warnings} warning(s))", role(&checked));
+        if i > 0 {
+            let _ = writeln!(out);
+        }
+        let _ = writeln!(out, "; {spec}");
+        let _ = write!(out, "{}", checked.effective.to_ini(verbose));
+    }
+    if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+}
+
+fn role(checked: &Checked) -> &'static str {
+    match checked.typed {
+        Some(Typed::Emperor(_)) => "emperor",
+        _ => "vassal",
+    }
+}
+
+/// The flat grammar: a vassal or the Emperor. Both roles land in later issues.
+fn serve(args: &[String]) -> ExitCode {
+    let ctx = Context::current();
+    let checked = emperor_options::from_command_line(&ctx, args, Mode::Start);
+    print_diagnostics(&checked.diagnostics);
+    if checked.has_errors() {
+        return ExitCode::FAILURE;
+    }
+    let what = match checked.typed {
+        Some(Typed::Emperor(_)) => "the Emperor",
+        _ => "serving a vassal",
+    };
+    eprintln!("emperor: error: {what} is not implemented yet; `emperor check` validates configs today");
+    ExitCode::FAILURE
+}
