@@ -12,7 +12,7 @@ use std::sync::Arc;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Origin {
     /// A line of a config file. `path` is the file as it was named (relative names stay
-    /// relative, as the user wrote them).
+    /// relative, as the user wrote them). Line 0 means the file as a whole.
     File { path: Arc<Path>, line: u32 },
     /// The `n`th word of the command line (1-based, the program name is 0).
     Argv { index: usize },
@@ -31,6 +31,7 @@ impl Origin {
 impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Origin::File { path, line: 0 } => write!(f, "{}", path.display()),
             Origin::File { path, line } => write!(f, "{}:{line}", path.display()),
             Origin::Argv { index } => write!(f, "command line (argument {index})"),
             Origin::Env { var } => write!(f, "environment variable `{var}`"),

@@ -62,8 +62,27 @@ impl Checked {
             }));
             typed.filter(|_| !diagnostics.iter().any(Diagnostic::is_error))
         };
+        sort_by_place(&mut diagnostics);
         Checked { effective, typed, diagnostics }
     }
+}
+
+/// Orders diagnostics by file (in order of first appearance) and line, keeping the order of
+/// those found at the same place; command-line and environment ones come first.
+fn sort_by_place(diagnostics: &mut [Diagnostic]) {
+    let mut files: Vec<std::sync::Arc<std::path::Path>> = Vec::new();
+    for d in diagnostics.iter() {
+        if let Origin::File { path, .. } = &d.origin
+            && !files.contains(path)
+        {
+            files.push(path.clone());
+        }
+    }
+    diagnostics.sort_by_key(|d| match &d.origin {
+        Origin::File { path, line } => (1 + files.iter().position(|p| p == path).unwrap_or(0), *line as usize),
+        Origin::Argv { index } => (0, *index),
+        Origin::Env { .. } | Origin::Builtin => (0, 0),
+    });
 }
 
 /// Reads one config file (`FILE[:section]`), as `emperor check` does: no `UWSGI_*`
@@ -72,13 +91,14 @@ pub fn check_file(ctx: &Context, spec: &str) -> Checked {
     let mut loader = Loader::new(ctx);
     let (name, _) = load::split_section(spec);
     let format = load::Format::from_path(name);
+    let origin = Origin::File { path: std::sync::Arc::from(std::path::Path::new(name)), line: 0 };
     if format.is_none() {
         loader.diagnose(
-            Diagnostic::error(Origin::Builtin, format!("cannot tell the format of `{spec}`"))
+            Diagnostic::error(origin, format!("cannot tell the format of `{spec}`"))
                 .with_hint("config files end in `.ini`, `.xml`, `.json` or `.js`"),
         );
     } else {
-        loader.load_path(spec, format, &Origin::Builtin);
+        loader.load_path(spec, format, &origin);
     }
     Checked::from_loader(loader, Mode::Check)
 }

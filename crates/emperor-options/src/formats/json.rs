@@ -159,18 +159,18 @@ fn entry(
         Value::Bool(false) | Value::Null => "0".to_owned(),
         Value::Integer(digits) => {
             if digits.parse::<i32>().is_err() {
-                diagnostics.push(
-                    parser
-                        .warning(value.line, format!("`{key}` is `{digits}`, beyond a 32-bit integer"))
-                        .with_hint("uWSGI truncates JSON integers to a C `int`; write the number as a string"),
-                );
+                let message = format!("`{key}` is `{digits}`, beyond a 32-bit integer");
+                diagnostics.push(parser.warning(value.line, message).with_hint(
+                    "uWSGI truncates JSON integers to a C `int`; write the number as a string",
+                ));
             }
             digits.clone()
         }
         Value::Float(digits) => {
-            return Err(parser
-                .error(value.line, format!("`{key}` is `{digits}`, a number with a fraction or an exponent"))
-                .with_hint("uWSGI silently ignores such numbers; write the number as a string or an integer"));
+            let message = format!("`{key}` is `{digits}`, a number with a fraction or an exponent");
+            return Err(parser.error(value.line, message).with_hint(
+                "uWSGI silently ignores such numbers; write the number as a string or an integer",
+            ));
         }
         Value::Object(_) => {
             return Err(parser
@@ -654,7 +654,8 @@ mod tests {
             ),
             // Arrays repeat the key, one entry per element on its own line; keys keep their order.
             (
-                "{\"uwsgi\": {\"z\": 1, \"env\": [\n\"A=1\",\n\"B=2\", true, 0], \"empty\": [], \"a\": \"\"}}",
+                "{\"uwsgi\": {\"z\": 1, \"env\": [\n\"A=1\",\n\"B=2\", true, 0], \
+                 \"empty\": [], \"a\": \"\"}}",
                 &[
                     ("z", "1", 1),
                     ("env", "A=1", 2),
@@ -666,12 +667,14 @@ mod tests {
             ),
             // Escapes, surrogate pairs, BOM and CRLF.
             (
-                "\u{feff}{\r\n\"uwsgi\": {\r\n\"env\": \"Q=\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\uD83D\\uDE00\"\r\n}\r\n}\r\n",
+                "\u{feff}{\r\n\"uwsgi\": {\r\n\
+                 \"env\": \"Q=\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\uD83D\\uDE00\"\r\n}\r\n}\r\n",
                 &[("env", "Q=\"\\/\u{8}\u{c}\n\r\té\u{1F600}", 3)],
             ),
             // Other top-level keys are ignored, whatever they hold.
             (
-                "{\"other\": {\"x\": 1.5, \"y\": {\"z\": [[1]]}}, \"uwsgi\": {\"a\": \"b\"}, \"n\": 1e9}",
+                "{\"other\": {\"x\": 1.5, \"y\": {\"z\": [[1]]}}, \
+                 \"uwsgi\": {\"a\": \"b\"}, \"n\": 1e9}",
                 &[("a", "b", 1)],
             ),
         ];

@@ -48,11 +48,10 @@ use crate::diag::{Diagnostic, Origin};
 /// `id` is `None` when the file was named without `:id`.
 pub fn parse(text: &str, path: &FilePath, id: Option<&str>) -> Result<Parsed, Diagnostic> {
     if id == Some("") {
-        return Err(
-            Diagnostic::error(Origin::file(path, 1), "empty XML id after `:`").with_hint(
-                "name the `<uwsgi id=\"…\">` block to read, as in `app.xml:prod`, or drop the `:`",
-            ),
-        );
+        return Err(error(path, 1, "empty XML id after `:`").with_hint(
+            "name the `<uwsgi id=\"…\">` block to read, as in `app.xml:prod`, \
+             or drop the `:`",
+        ));
     }
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let root = read_tree(text, path)?;
@@ -237,7 +236,7 @@ fn read_tree(text: &str, path: &FilePath) -> Result<Element, Diagnostic> {
                 }
             }
             Event::Start(tag) | Event::Empty(tag) if open.len() >= MAX_DEPTH => {
-                let name = String::from_utf8_lossy(tag.name().as_ref().as_bytes()).into_owned();
+                let name = tag.name().as_ref().to_owned();
                 return Err(error(
                     path,
                     line,
@@ -756,7 +755,8 @@ mod tests {
     #[test]
     fn decodes_predefined_entities_and_character_references() {
         let text = "<uwsgi><route>&lt;a&gt; &amp; &quot;q&quot; &apos;s&apos;</route>\
-                    <env>X=&#65;&#x42;&#x1F600;</env><app mountpoint=\"/&amp;&#65;\">m</app></uwsgi>";
+                    <env>X=&#65;&#x42;&#x1F600;</env>\
+                    <app mountpoint=\"/&amp;&#65;\">m</app></uwsgi>";
         assert_eq!(
             entries(text, None),
             vec![
