@@ -372,14 +372,20 @@ impl<'c> Loader<'c> {
                     ),
                 }
             }
-            "print" => {
+            "print" | "iprint" => {
                 self.diags.push(Diagnostic::note(origin, format!("print: {}", value.unwrap_or(""))));
             }
             "config" => self.diags.push(
                 Diagnostic::error(origin, format!("`{key}` (pluggable config formats) is not supported"))
                     .with_hint("use an .ini, .xml or .json file"),
             ),
-            _ => self.open_block(name, key, value.unwrap_or(""), origin),
+            _ if is_block_opener(name) => self.open_block(name, key, value.unwrap_or(""), origin),
+            _ => {
+                // A directive of uWSGI's config language that emperor does not implement.
+                let def = table::lookup(name).expect("directives come from the table");
+                let reason = def.unsupported_reason().unwrap_or_else(|| "not implemented yet".to_owned());
+                self.diags.push(Diagnostic::warning(origin, format!("option `{key}` is not supported: {reason}")));
+            }
         }
     }
 

@@ -116,54 +116,67 @@ pub const fn opt(name: &'static str, kind: Kind) -> OptionDef {
 }
 
 impl OptionDef {
+    #[must_use]
     pub const fn aliases(mut self, aliases: &'static [&'static str]) -> Self {
         self.aliases = aliases;
         self
     }
+    #[must_use]
     pub const fn short(mut self, c: char) -> Self {
         self.short = Some(c);
         self
     }
+    #[must_use]
     pub const fn arg(mut self, arg: Arg) -> Self {
         self.arg = arg;
         self
     }
+    #[must_use]
     pub const fn scope(mut self, scope: Scope) -> Self {
         self.scope = scope;
         self
     }
+    #[must_use]
     pub const fn default(mut self, value: &'static str) -> Self {
         self.default = Some(value);
         self
     }
+    #[must_use]
     pub const fn doc(mut self, doc: &'static str) -> Self {
         self.doc = doc;
         self
     }
+    #[must_use]
     pub const fn group(mut self, group: &'static str) -> Self {
         self.group = group;
         self
     }
+    #[must_use]
     pub const fn implemented(mut self) -> Self {
         self.status = Status::Implemented;
         self
     }
+    #[must_use]
     pub const fn planned(mut self) -> Self {
         self.status = Status::Planned;
         self
     }
+    #[must_use]
     pub const fn noop(mut self, reason: &'static str) -> Self {
         self.status = Status::NoOp(reason);
         self
     }
+    #[must_use]
     pub const fn unsupported(mut self, what_will_not_happen: &'static str) -> Self {
         self.status = Status::Unsupported(what_will_not_happen);
         self
     }
+    #[must_use]
     pub const fn master(mut self) -> Self {
         self.implies_master = true;
         self
     }
+    #[must_use]
     pub const fn threads(mut self) -> Self {
         self.implies_threads = true;
         self
@@ -226,19 +239,40 @@ pub fn lookup_short(c: char) -> Option<&'static OptionDef> {
 }
 
 /// The closest option name to an unknown key, if one is close enough to be a likely typo.
+///
+/// Short keys only match at one edit (`gid` must not suggest `pid`-like words two edits
+/// away), and two- or three-letter aliases (`pp`, `st`, `js`) are never suggested.
 pub fn suggest(unknown: &str) -> Option<&'static str> {
     let unknown_lc = unknown.to_ascii_lowercase().replace('_', "-");
     if let Some(def) = lookup(&unknown_lc) {
         return Some(def.name);
     }
-    let mut best: Option<(f64, &'static str)> = None;
-    for name in INDEX.by_name.keys() {
-        let score = strsim::jaro_winkler(&unknown_lc, name);
+    let max_distance = if unknown_lc.len() <= 5 { 1 } else { 2 };
+    let mut best: Option<(usize, u64, &'static str)> = None;
+    for name in INDEX.by_name.keys().filter(|n| n.len() > 3) {
         let distance = strsim::damerau_levenshtein(&unknown_lc, name);
-        let close = distance <= 2 || (score > 0.92 && unknown_lc.len() > 4);
-        if close && best.is_none_or(|(s, n)| score > s || (score == s && name < &n)) {
-            best = Some((score, *name));
+        // Similarity as an integer, so candidates compare without float equality.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let similarity = (strsim::jaro_winkler(&unknown_lc, name) * 1e6) as u64;
+        let close = distance <= max_distance
+            || (similarity > 940_000 && unknown_lc.len() > 6)
+            || (unknown_lc.len() > 6 && name.contains(&unknown_lc))
+            || (name.len() >= 5 && unknown_lc.starts_with(&format!("{name}-")))
+            || same_words(&unknown_lc, name);
+        let better = best.is_none_or(|(d, s, n)| (distance, u64::MAX - similarity, *name) < (d, u64::MAX - s, n));
+        if close && better {
+            best = Some((distance, similarity, *name));
         }
     }
-    best.map(|(_, name)| lookup(name).map_or(name, |def| def.name))
+    best.map(|(_, _, name)| lookup(name).map_or(name, |def| def.name))
+}
+
+/// Whether two dashed names have the same words in another order (`master-log` and
+/// `log-master`).
+fn same_words(a: &str, b: &str) -> bool {
+    let mut a: Vec<&str> = a.split('-').collect();
+    let mut b: Vec<&str> = b.split('-').collect();
+    a.sort_unstable();
+    b.sort_unstable();
+    a.len() > 1 && a == b
 }
