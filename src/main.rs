@@ -8,7 +8,6 @@
 use std::io::Write as _;
 use std::process::ExitCode;
 
-use anyhow::Result;
 use emperor_options::{Checked, Context, Diagnostic, Mode, Severity, Typed};
 
 const USAGE: &str = "\
@@ -26,35 +25,29 @@ The option table: docs/options.md.
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
-    match run(&args) {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("emperor: error: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
+    run(&args)
 }
 
-fn run(args: &[String]) -> Result<ExitCode> {
+fn run(args: &[String]) -> ExitCode {
     match args.get(1).map(String::as_str) {
-        Some("check") => Ok(check(&args[2..])),
+        Some("check") => check(&args[2..]),
         Some("stats" | "top") => {
             eprintln!("emperor: error: `emperor {}` is not implemented yet", args[1]);
-            Ok(ExitCode::FAILURE)
+            ExitCode::FAILURE
         }
         Some("--help" | "-h" | "help") => {
             print!("{USAGE}");
-            Ok(ExitCode::SUCCESS)
+            ExitCode::SUCCESS
         }
         Some("--version" | "version") => {
             println!("emperor {}", env!("CARGO_PKG_VERSION"));
-            Ok(ExitCode::SUCCESS)
+            ExitCode::SUCCESS
         }
         None => {
             eprint!("{USAGE}");
-            Ok(ExitCode::from(2))
+            ExitCode::from(2)
         }
-        Some(_) => Ok(serve(args)),
+        Some(_) => serve(args),
     }
 }
 

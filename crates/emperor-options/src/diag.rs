@@ -95,7 +95,7 @@ impl Diagnostic {
 }
 
 impl fmt::Display for Diagnostic {
-    /// `app.ini:3: warning: unknown option `harakari``, then `  hint: …` on its own line.
+    /// ``app.ini:3: warning: unknown option `harakari` `` then ``  hint: …`` on its own line.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}: {}", self.origin, self.severity, self.message)?;
         if let Some(hint) = &self.hint {

@@ -6,6 +6,9 @@ use std::fmt::Write as _;
 
 use crate::table::{Kind, OPTIONS, OptionDef, Scope, Status};
 
+/// Picks the options of one section of the page by status.
+type Pick = fn(&Status) -> bool;
+
 fn kind(k: Kind) -> &'static str {
     match k {
         Kind::Flag => "flag",
@@ -66,7 +69,7 @@ pub fn options_markdown() -> String {
         OPTIONS.len()
     );
     let _ = writeln!(out, "Kinds: `flag` is true unless `false`, `off`, `no` or `0`; `int` and `size` are plain numbers (sizes in bytes, no suffix); `megabytes` accepts decimals; a `list` option appends every value; other options keep their last value.\n");
-    let sections: [(&str, fn(&Status) -> bool); 4] = [
+    let sections: [(&str, Pick); 4] = [
         ("Implemented", |s| matches!(s, Status::Implemented)),
         ("Planned", |s| matches!(s, Status::Planned)),
         ("No-op", |s| matches!(s, Status::NoOp(_))),

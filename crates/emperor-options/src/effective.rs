@@ -275,15 +275,12 @@ fn type_value(def: &OptionDef, key: &str, raw: Option<&str>, origin: &Origin, di
             }
         })),
         Kind::Int | Kind::Size => {
-            let v = match bare {
-                None => {
-                    diags.push(Diagnostic::note(
-                        origin.clone(),
-                        format!("bare `{key}` is read as `{key} = 1` (uWSGI reads 0 from a bare key in a file)"),
-                    ));
-                    return Some(Value::Number(1));
-                }
-                Some(v) => v,
+            let Some(v) = bare else {
+                diags.push(Diagnostic::note(
+                    origin.clone(),
+                    format!("bare `{key}` is read as `{key} = 1` (uWSGI reads 0 from a bare key in a file)"),
+                ));
+                return Some(Value::Number(1));
             };
             if v.is_empty() {
                 diags.push(Diagnostic::warning(origin.clone(), format!("`{key}` has an empty value, read as 0")));

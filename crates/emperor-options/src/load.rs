@@ -484,7 +484,7 @@ impl<'c> Loader<'c> {
                     return;
                 }
             },
-            ForKind::Readline => match read_limited(&self.ctx.cwd.join(&arg)) {
+            ForKind::Readline => match read_limited(&self.ctx.cwd.join(&arg), &arg) {
                 Ok(text) => text.lines().map(str::to_owned).collect(),
                 Err(message) => {
                     self.diags.push(Diagnostic::error(origin, format!("`{opener}`: {message}")));
@@ -596,7 +596,7 @@ impl<'c> Loader<'c> {
             );
             return;
         }
-        let text = match read_limited(&resolved) {
+        let text = match read_limited(&resolved, &name) {
             Ok(text) => text,
             Err(message) => {
                 self.diags.push(Diagnostic::error(origin.clone(), message));
@@ -767,7 +767,7 @@ impl<'c> Loader<'c> {
                     );
                     return None;
                 }
-                match read_limited(&cwd.join(name)) {
+                match read_limited(&cwd.join(name), name) {
                     Ok(mut text) => {
                         if text.ends_with('\n') || text.ends_with('\r') {
                             text.pop();
@@ -990,8 +990,8 @@ pub(crate) fn substitute_refs(
 }
 
 /// Reads a config file: a regular file of at most [`MAX_FILE_SIZE`], valid UTF-8.
-pub fn read_limited(path: &Path) -> Result<String, String> {
-    let shown = path.display();
+/// `shown` names the file in messages, as the user wrote it.
+pub fn read_limited(path: &Path, shown: &str) -> Result<String, String> {
     let file = std::fs::File::open(path).map_err(|e| format!("failed to read `{shown}`: {e}"))?;
     let meta = file.metadata().map_err(|e| format!("failed to read `{shown}`: {e}"))?;
     if !meta.is_file() {

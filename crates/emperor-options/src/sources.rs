@@ -109,7 +109,8 @@ pub fn load_argv(loader: &mut Loader<'_>, args: &[String]) {
         match Format::from_path(name) {
             Some(format) => loader.load_path(spec, Some(format), &origin),
             None => {
-                let hint = if name.ends_with(".py") || name.ends_with(".wsgi") {
+                let ext = std::path::Path::new(name).extension().and_then(|e| e.to_str()).unwrap_or("");
+                let hint = if ext.eq_ignore_ascii_case("py") || ext.eq_ignore_ascii_case("wsgi") {
                     format!("to serve a Python file write `--wsgi-file {name}`; a bare word must be a config file")
                 } else if name.contains(':') || !name.contains('.') || name.contains('/') {
                     "config files end in `.ini`, `.xml`, `.json` or `.js`".to_owned()

@@ -250,7 +250,8 @@ pub fn suggest(unknown: &str) -> Option<&'static str> {
     let max_distance = if unknown_lc.len() <= 5 { 1 } else { 2 };
     let mut best: Option<(usize, u64, &'static str)> = None;
     for name in INDEX.by_name.keys().filter(|n| n.len() > 3) {
-        let distance = strsim::damerau_levenshtein(&unknown_lc, name);
+        let reordered = same_words(&unknown_lc, name);
+        let distance = if reordered { 0 } else { strsim::damerau_levenshtein(&unknown_lc, name) };
         // Similarity as an integer, so candidates compare without float equality.
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let similarity = (strsim::jaro_winkler(&unknown_lc, name) * 1e6) as u64;
@@ -258,7 +259,7 @@ pub fn suggest(unknown: &str) -> Option<&'static str> {
             || (similarity > 940_000 && unknown_lc.len() > 6)
             || (unknown_lc.len() > 6 && name.contains(&unknown_lc))
             || (name.len() >= 5 && unknown_lc.starts_with(&format!("{name}-")))
-            || same_words(&unknown_lc, name);
+            || reordered;
         let better = best.is_none_or(|(d, s, n)| (distance, u64::MAX - similarity, *name) < (d, u64::MAX - s, n));
         if close && better {
             best = Some((distance, similarity, *name));
@@ -275,4 +276,92 @@ fn same_words(a: &str, b: &str) -> bool {
     a.sort_unstable();
     b.sort_unstable();
     a.len() > 1 && a == b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn every_uwsgi_option_name_is_known() {
+        let names = include_str!("../tests/data/uwsgi-option-names.txt");
+        let missing: Vec<&str> =
+            names.lines().filter(|l| !l.starts_with('#') && !l.is_empty()).filter(|n| lookup(n).is_none()).collect();
+        assert!(missing.is_empty(), "unknown uWSGI options: {missing:?}");
+    }
+
+    #[test]
+    fn names_aliases_and_short_flags_are_unique() {
+        let mut names = HashSet::new();
+        let mut shorts = HashSet::new();
+        for def in OPTIONS {
+            for name in std::iter::once(&def.name).chain(def.aliases) {
+                assert!(names.insert(*name), "`{name}` defined twice");
+            }
+            if let Some(c) = def.short {
+                assert!(shorts.insert(c), "short flag `-{c}` on two options");
+            }
+        }
+    }
+
+    #[test]
+    fn every_unsupported_option_says_what_will_not_happen() {
+        for def in OPTIONS {
+            if let Status::Unsupported("") = def.status {
+                assert_ne!(def.group, "core", "core option `{}` needs its own reason", def.name);
+                assert!(GROUP_REASONS.iter().any(|(g, _)| *g == def.group), "group `{}` has no reason", def.group);
+            }
+            if matches!(def.status, Status::Implemented | Status::Planned | Status::NoOp(_)) {
+                assert!(!def.doc.is_empty(), "`{}` needs a doc line", def.name);
+            }
+        }
+    }
+
+    #[test]
+    fn aliases_resolve_to_canonical_names() {
+        for (alias, canonical) in [
+            ("workers", "processes"),
+            ("venv", "home"),
+            ("virtualenv", "home"),
+            ("stats-server", "stats"),
+            ("wsgi", "module"),
+            ("file", "wsgi-file"),
+            ("plugin", "plugins"),
+            ("set-ph", "set-placeholder"),
+            ("ifenv", "if-env"),
+            ("vassal-set", "vassals-set"),
+            ("logdate", "log-date"),
+        ] {
+            assert_eq!(lookup(alias).map(|d| d.name), Some(canonical), "{alias}");
+        }
+        for (c, name) in [('s', "socket"), ('p', "processes"), ('M', "master"), ('w', "module"), ('H', "home"), ('t', "harakiri")] {
+            assert_eq!(lookup_short(c).map(|d| d.name), Some(name), "-{c}");
+        }
+    }
+
+    #[test]
+    fn suggestions_catch_real_typos_and_leave_placeholders_alone() {
+        for (typo, fix) in [
+            ("harakari", Some("harakiri")),
+            ("proceses", Some("processes")),
+            ("process", Some("processes")),
+            ("thread", Some("threads")),
+            ("vaccum", Some("vacuum")),
+            ("deamonize", Some("daemonize")),
+            ("socker", Some("socket")),
+            ("chmod-sock", Some("chmod-socket")),
+            ("master-log", Some("log-master")),
+            ("strict-mode", Some("strict")),
+            ("py-callos-afterfork", Some("py-call-osafterfork")),
+            ("HARAKIRI", Some("harakiri")),
+            ("chmod_socket", Some("chmod-socket")),
+            ("base", None),
+            ("app", None),
+            ("project", None),
+            ("port", None),
+        ] {
+            assert_eq!(suggest(typo), fix, "{typo}");
+        }
+    }
 }

@@ -11,7 +11,7 @@ use crate::diag::{Diagnostic, Origin, Severity};
 use crate::effective::{Effective, Item, Value};
 use crate::table::{self, Scope};
 
-/// The CPython this build embeds; a venv or `plugin` naming another version is refused.
+/// The `CPython` this build embeds; a venv or `plugin` naming another version is refused.
 pub const EMBEDDED_PYTHON: (u32, u32) = (3, 11);
 
 /// Whether host checks warn (`emperor check`) or fail (starting for real).
@@ -275,7 +275,7 @@ fn build_vassal(b: &mut Builder<'_>) -> VassalConfig {
         Some("http" | "http11") => Protocol::Http,
         Some("uwsgi") | None => Protocol::Uwsgi,
         Some(other) => {
-            let origin = b.eff.last("protocol").map(|i| i.origin.clone()).unwrap_or(Origin::Builtin);
+            let origin = b.eff.last("protocol").map_or(Origin::Builtin, |i| i.origin.clone());
             b.error(&origin, format!("protocol `{other}` is not supported")).hint =
                 Some("emperor speaks `uwsgi` (nginx `uwsgi_pass`) and `http`".to_owned());
             Protocol::Uwsgi
