@@ -32,7 +32,10 @@ fn run(args: &[String]) -> ExitCode {
     match args.get(1).map(String::as_str) {
         Some("check") => check(&args[2..]),
         Some("stats" | "top") => {
-            eprintln!("emperor: error: `emperor {}` is not implemented yet", args[1]);
+            eprintln!(
+                "emperor: error: `emperor {}` is not implemented yet",
+                args[1]
+            );
             ExitCode::FAILURE
         }
         Some("--help" | "-h" | "help") => {
@@ -62,9 +65,14 @@ fn print_diagnostics(diagnostics: &[Diagnostic]) {
 /// stderr, exit 1 on any error.
 fn check(args: &[String]) -> ExitCode {
     let verbose = args.iter().any(|a| a == "--verbose" || a == "-v");
-    let files: Vec<&String> = args.iter().filter(|a| *a != "--verbose" && *a != "-v").collect();
+    let files: Vec<&String> = args
+        .iter()
+        .filter(|a| *a != "--verbose" && *a != "-v")
+        .collect();
     if files.is_empty() {
-        eprintln!("emperor check: error: no config file given\n  hint: emperor check FILE[:section]...");
+        eprintln!(
+            "emperor check: error: no config file given\n  hint: emperor check FILE[:section]..."
+        );
         return ExitCode::from(2);
     }
     let ctx = Context::current();
@@ -73,7 +81,13 @@ fn check(args: &[String]) -> ExitCode {
     for (i, spec) in files.iter().enumerate() {
         let checked = emperor_options::check_file(&ctx, spec);
         print_diagnostics(&checked.diagnostics);
-        let count = |s: Severity| checked.diagnostics.iter().filter(|d| d.severity == s).count();
+        let count = |s: Severity| {
+            checked
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity == s)
+                .count()
+        };
         let (errors, warnings) = (count(Severity::Error), count(Severity::Warning));
         if errors > 0 {
             failed = true;
@@ -87,7 +101,11 @@ fn check(args: &[String]) -> ExitCode {
         let _ = writeln!(out, "; {spec}");
         let _ = write!(out, "{}", checked.effective.to_ini(verbose));
     }
-    if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 fn role(checked: &Checked) -> &'static str {
@@ -109,6 +127,8 @@ fn serve(args: &[String]) -> ExitCode {
         Some(Typed::Emperor(_)) => "the Emperor",
         _ => "serving a vassal",
     };
-    eprintln!("emperor: error: {what} is not implemented yet; `emperor check` validates configs today");
+    eprintln!(
+        "emperor: error: {what} is not implemented yet; `emperor check` validates configs today"
+    );
     ExitCode::FAILURE
 }

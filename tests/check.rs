@@ -15,7 +15,11 @@ fn emperor() -> Command {
 }
 
 fn check(args: &[&str]) -> Output {
-    emperor().arg("check").args(args).output().expect("run emperor check")
+    emperor()
+        .arg("check")
+        .args(args)
+        .output()
+        .expect("run emperor check")
 }
 
 fn seed(name: &str) -> String {
@@ -26,7 +30,10 @@ fn seed(name: &str) -> String {
 fn transcript(out: &Output) -> String {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    format!("exit: {}\n--- stderr\n{stderr}--- stdout\n{stdout}", out.status.code().unwrap_or(-1))
+    format!(
+        "exit: {}\n--- stderr\n{stderr}--- stdout\n{stdout}",
+        out.status.code().unwrap_or(-1)
+    )
 }
 
 macro_rules! snapshot {
@@ -57,7 +64,13 @@ fn seed_web2py_xml_vassal() {
     let out = check(&[&seed("000-web2py.xml")]);
     assert!(out.status.success(), "{}", transcript(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    for line in ["socket = 127.0.0.1:9001\n", "module = wsgihandler\n", "processes = 3\n", "no-orphans = true\n", "limit-as = 512\n"] {
+    for line in [
+        "socket = 127.0.0.1:9001\n",
+        "module = wsgihandler\n",
+        "processes = 3\n",
+        "no-orphans = true\n",
+        "limit-as = 512\n",
+    ] {
         assert!(stdout.contains(line), "missing {line:?} in\n{stdout}");
     }
     snapshot!("seed_000_web2py", transcript(&out));
@@ -65,7 +78,15 @@ fn seed_web2py_xml_vassal() {
 
 #[test]
 fn seed_ini_files_parse() {
-    for name in ["001-django.ini", "001-mount.ini", "001-autoreload.ini", "001-web2py-shared.ini", "002-wsgi.ini", "003-flaskr.ini", "004-myapp.ini"] {
+    for name in [
+        "001-django.ini",
+        "001-mount.ini",
+        "001-autoreload.ini",
+        "001-web2py-shared.ini",
+        "002-wsgi.ini",
+        "003-flaskr.ini",
+        "004-myapp.ini",
+    ] {
         let out = check(&[&seed(name)]);
         assert!(out.status.success(), "{name}: {}", transcript(&out));
         snapshot!(format!("seed_{name}"), transcript(&out));
@@ -81,7 +102,10 @@ fn seed_cgi_example_keeps_placeholders_and_names_unsupported_options() {
     assert!(!stderr.contains("`workdir`"), "{stderr}");
     assert!(!stderr.contains("`ipaddress`"), "{stderr}");
     for option in ["cgi", "cgi-helper", "cgi-allowed-ext", "cgi-index"] {
-        assert!(stderr.contains(&format!("option `{option}` is not supported")), "{option} not named in\n{stderr}");
+        assert!(
+            stderr.contains(&format!("option `{option}` is not supported")),
+            "{option} not named in\n{stderr}"
+        );
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("http = 0.0.0.0:8080\n"), "{stdout}");
@@ -91,7 +115,8 @@ fn seed_cgi_example_keeps_placeholders_and_names_unsupported_options() {
 
 fn temp_copy(name: &str, extra: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(seed(name))).expect("seed");
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(seed(name)))
+        .expect("seed");
     let path = dir.path().join(name);
     std::fs::write(&path, format!("{text}{extra}")).expect("write");
     (dir, path)
@@ -103,15 +128,27 @@ fn typos_warn_with_a_suggestion_and_strict_turns_them_into_errors() {
     let out = check(&[path.to_str().unwrap()]);
     assert!(out.status.success(), "{}", transcript(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("warning: unknown option `harakari`\n  hint: did you mean `harakiri`?"), "{stderr}");
-    assert!(stderr.contains("warning: unknown option `proceses`\n  hint: did you mean `processes`?"), "{stderr}");
+    assert!(
+        stderr.contains("warning: unknown option `harakari`\n  hint: did you mean `harakiri`?"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("warning: unknown option `proceses`\n  hint: did you mean `processes`?"),
+        "{stderr}"
+    );
 
     let (_dir, path) = temp_copy("003-flaskr.ini", "harakari = 30\nstrict = true\n");
     let out = check(&[path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "{}", transcript(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("error: unknown option `harakari` (strict mode)"), "{stderr}");
-    assert!(out.stdout.is_empty(), "no effective config is printed for a failed file");
+    assert!(
+        stderr.contains("error: unknown option `harakari` (strict mode)"),
+        "{stderr}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "no effective config is printed for a failed file"
+    );
 }
 
 #[test]
@@ -119,7 +156,10 @@ fn verbose_names_the_origin_of_each_value() {
     let out = check(&["--verbose", &seed("001-django.ini")]);
     assert!(out.status.success(), "{}", transcript(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("; from tests/fixtures/seeds/001-django.ini:2\nsocket = 127.0.0.1:3031\n"), "{stdout}");
+    assert!(
+        stdout.contains("; from tests/fixtures/seeds/001-django.ini:2\nsocket = 127.0.0.1:3031\n"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -128,8 +168,14 @@ fn several_files_get_one_section_each() {
     assert!(out.status.success(), "{}", transcript(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(stdout.matches("[uwsgi]\n").count(), 2, "{stdout}");
-    assert!(stdout.starts_with("; tests/fixtures/seeds/001-django.ini\n[uwsgi]\n"), "{stdout}");
-    assert!(stdout.contains("\n; tests/fixtures/seeds/003-flaskr.ini\n[uwsgi]\n"), "{stdout}");
+    assert!(
+        stdout.starts_with("; tests/fixtures/seeds/001-django.ini\n[uwsgi]\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("\n; tests/fixtures/seeds/003-flaskr.ini\n[uwsgi]\n"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -155,27 +201,50 @@ fn broken_files_fail_with_file_and_line() {
     std::fs::write(&json, "{\"uwsgi\": {\"socket\": \":3031\",}}\n").unwrap();
     let yaml = dir.path().join("app.yaml");
     std::fs::write(&yaml, "uwsgi:\n  socket: :3031\n").unwrap();
-    let out = emperor().current_dir(dir.path()).args(["check", "bad.ini", "bad.json", "app.yaml", "missing.ini"]).output().unwrap();
+    let out = emperor()
+        .current_dir(dir.path())
+        .args(["check", "bad.ini", "bad.json", "app.yaml", "missing.ini"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("bad.ini:3: error: `processes = 4x` is not a number"), "{stderr}");
+    assert!(
+        stderr.contains("bad.ini:3: error: `processes = 4x` is not a number"),
+        "{stderr}"
+    );
     assert!(stderr.contains("bad.json:1: error:"), "{stderr}");
-    assert!(stderr.contains("YAML configs are not supported"), "{stderr}");
+    assert!(
+        stderr.contains("YAML configs are not supported"),
+        "{stderr}"
+    );
     assert!(stderr.contains("missing.ini"), "{stderr}");
     snapshot!("broken_files", transcript(&out));
 }
 
 #[test]
 fn subcommands_and_roles_not_built_yet_say_so() {
-    let out = emperor().args(["stats", "127.0.0.1:9191"]).output().unwrap();
+    let out = emperor()
+        .args(["stats", "127.0.0.1:9191"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("`emperor stats` is not implemented yet"));
-    let out = emperor().args(["--socket", ":3031", "--module", "app"]).output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("`emperor stats` is not implemented yet")
+    );
+    let out = emperor()
+        .args(["--socket", ":3031", "--module", "app"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("serving a vassal is not implemented yet"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("serving a vassal is not implemented yet")
+    );
     let out = emperor().args(["--proceses", "4"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("error: unknown option `--proceses`\n  hint: did you mean `--processes`?"), "{stderr}");
+    assert!(
+        stderr.contains("error: unknown option `--proceses`\n  hint: did you mean `--processes`?"),
+        "{stderr}"
+    );
 }

@@ -45,7 +45,7 @@ pub const OPTIONS: &[OptionDef] = &[
     opt("config", Kind::Directive)
         .scope(Scope::Both)
         .doc("read a config through a loader named by a scheme (`loader://path`)")
-        .unsupported("pluggable config loaders are not supported: the file will not be read"),
+        .unsupported("the file will not be read (only .ini, .xml and .json configs load)"),
     opt("strict", Kind::Flag)
         .scope(Scope::Both)
         .doc("turn every configuration warning (unknown keys, unsupported options) into an error")
@@ -901,33 +901,33 @@ pub const OPTIONS: &[OptionDef] = &[
     opt("resolve", Kind::Directive)
         .scope(Scope::Both)
         .doc("store the address a host name resolves to in a placeholder: `name=host`")
-        .unsupported("DNS lookups in configs are not supported: the placeholder will not be set"),
+        .unsupported("the name will not be resolved and the placeholder will not be set"),
     opt("blacklist", Kind::Directive)
         .scope(Scope::Both)
         .doc("forbid the listed options in what is read up to `end-blacklist`")
-        .unsupported("option blacklists are not supported: nothing will be forbidden"),
+        .unsupported("no option will be forbidden"),
     opt("end-blacklist", Kind::Directive)
         .arg(Arg::None)
         .scope(Scope::Both)
         .doc("close a `blacklist` block")
-        .unsupported("option blacklists are not supported: nothing will be forbidden"),
+        .unsupported("no option will be forbidden"),
     opt("whitelist", Kind::Directive)
         .scope(Scope::Both)
         .doc("allow only the listed options in what is read up to `end-whitelist`")
-        .unsupported("option whitelists are not supported: nothing will be forbidden"),
+        .unsupported("no option will be forbidden"),
     opt("end-whitelist", Kind::Directive)
         .arg(Arg::None)
         .scope(Scope::Both)
         .doc("close a `whitelist` block")
-        .unsupported("option whitelists are not supported: nothing will be forbidden"),
+        .unsupported("no option will be forbidden"),
     opt("inject-before", Kind::Directive)
         .scope(Scope::Both)
         .doc("read this file before every config file loaded afterwards")
-        .unsupported("config injection is not supported: the file will not be read"),
+        .unsupported("the file will not be injected into the config"),
     opt("inject-after", Kind::Directive)
         .scope(Scope::Both)
         .doc("read this file after every config file loaded afterwards")
-        .unsupported("config injection is not supported: the file will not be read"),
+        .unsupported("the file will not be injected into the config"),
     opt("skip-zero", Kind::Flag)
         .doc("do not check whether descriptor 0 is an inherited socket")
         .unsupported("descriptor 0 is still checked for an inherited socket"),

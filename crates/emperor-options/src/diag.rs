@@ -24,7 +24,10 @@ pub enum Origin {
 
 impl Origin {
     pub fn file(path: &Arc<Path>, line: u32) -> Origin {
-        Origin::File { path: Arc::clone(path), line }
+        Origin::File {
+            path: Arc::clone(path),
+            line,
+        }
     }
 }
 
@@ -72,15 +75,30 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn error(origin: Origin, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { severity: Severity::Error, origin, message: message.into(), hint: None }
+        Diagnostic {
+            severity: Severity::Error,
+            origin,
+            message: message.into(),
+            hint: None,
+        }
     }
 
     pub fn warning(origin: Origin, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { severity: Severity::Warning, origin, message: message.into(), hint: None }
+        Diagnostic {
+            severity: Severity::Warning,
+            origin,
+            message: message.into(),
+            hint: None,
+        }
     }
 
     pub fn note(origin: Origin, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { severity: Severity::Note, origin, message: message.into(), hint: None }
+        Diagnostic {
+            severity: Severity::Note,
+            origin,
+            message: message.into(),
+            hint: None,
+        }
     }
 
     #[must_use]

@@ -42,8 +42,19 @@ fn row(out: &mut String, def: &OptionDef, note: &str) {
         let _ = write!(names, ", `-{c}`");
     }
     let default = def.default.map(|d| format!("`{d}`")).unwrap_or_default();
-    let doc = if note.is_empty() { cell(def.doc) } else if def.doc.is_empty() { cell(note) } else { format!("{} — {}", cell(def.doc), cell(note)) };
-    let _ = writeln!(out, "| {names} | {} | {} | {default} | {doc} |", kind(def.kind), scope(def.scope));
+    let doc = if note.is_empty() {
+        cell(def.doc)
+    } else if def.doc.is_empty() {
+        cell(note)
+    } else {
+        format!("{} — {}", cell(def.doc), cell(note))
+    };
+    let _ = writeln!(
+        out,
+        "| {names} | {} | {} | {default} | {doc} |",
+        kind(def.kind),
+        scope(def.scope)
+    );
 }
 
 /// The whole of `docs/options.md`.
@@ -68,7 +79,10 @@ pub fn options_markdown() -> String {
          An unknown key gets a warning with a did-you-mean; `strict = true` turns every warning into an error.\n",
         OPTIONS.len()
     );
-    let _ = writeln!(out, "Kinds: `flag` is true unless `false`, `off`, `no` or `0`; `int` and `size` are plain numbers (sizes in bytes, no suffix); `megabytes` accepts decimals; a `list` option appends every value; other options keep their last value.\n");
+    let _ = writeln!(
+        out,
+        "Kinds: `flag` is true unless `false`, `off`, `no` or `0`; `int` and `size` are plain numbers (sizes in bytes, no suffix); `megabytes` accepts decimals; a `list` option appends every value; other options keep their last value.\n"
+    );
     let sections: [(&str, Pick); 4] = [
         ("Implemented", |s| matches!(s, Status::Implemented)),
         ("Planned", |s| matches!(s, Status::Planned)),
@@ -84,7 +98,10 @@ pub fn options_markdown() -> String {
         for def in defs {
             let note = match def.status {
                 Status::NoOp(reason) => format!("no effect: {reason}"),
-                Status::Unsupported(_) => format!("not supported: {}", def.unsupported_reason().unwrap_or_default()),
+                Status::Unsupported(_) => format!(
+                    "not supported: {}",
+                    def.unsupported_reason().unwrap_or_default()
+                ),
                 _ if def.group != "core" => format!("uWSGI `{}` plugin", def.group),
                 _ => String::new(),
             };

@@ -92,13 +92,16 @@ const PATH_OPTIONS: &[&str] = &[
 ];
 
 fn is_boolean_word(v: &str) -> bool {
-    ["true", "false", "yes", "no", "on", "off"].iter().any(|w| v.eq_ignore_ascii_case(w))
+    ["true", "false", "yes", "no", "on", "off"]
+        .iter()
+        .any(|w| v.eq_ignore_ascii_case(w))
 }
 
 /// Where an inline comment starts in a value (` ;` or ` #`), if it seems to hold one.
 fn inline_comment(value: &str) -> Option<usize> {
     let bytes = value.as_bytes();
-    (1..bytes.len()).find(|&i| (bytes[i] == b';' || bytes[i] == b'#') && bytes[i - 1].is_ascii_whitespace())
+    (1..bytes.len())
+        .find(|&i| (bytes[i] == b';' || bytes[i] == b'#') && bytes[i - 1].is_ascii_whitespace())
 }
 
 impl Effective {
@@ -117,7 +120,11 @@ impl Effective {
                         origin: entry.origin,
                     });
                 } else {
-                    diags.push(unknown_key(&entry.key, entry.value.as_deref(), entry.origin));
+                    diags.push(unknown_key(
+                        &entry.key,
+                        entry.value.as_deref(),
+                        entry.origin,
+                    ));
                 }
                 continue;
             };
@@ -136,14 +143,22 @@ impl Effective {
                     .with_hint("move the comment to a line of its own"),
                 );
             }
-            let Some(value) = type_value(def, &entry.key, raw, &entry.origin, &mut diags) else { continue };
-            let item = Item { value, origin: entry.origin };
+            let Some(value) = type_value(def, &entry.key, raw, &entry.origin, &mut diags) else {
+                continue;
+            };
+            let item = Item {
+                value,
+                origin: entry.origin,
+            };
             match index.get(def.name) {
                 Some(&i) if def.is_list() => effective.settings[i].items.push(item),
                 Some(&i) => effective.settings[i].items = vec![item],
                 None => {
                     index.insert(def.name, effective.settings.len());
-                    effective.settings.push(Setting { def, items: vec![item] });
+                    effective.settings.push(Setting {
+                        def,
+                        items: vec![item],
+                    });
                 }
             }
         }
@@ -165,7 +180,9 @@ impl Effective {
 
     pub fn get(&self, name: &str) -> Option<&Setting> {
         let def = table::lookup(name)?;
-        self.settings.iter().find(|s| std::ptr::eq(s.def, def) || s.def.name == def.name)
+        self.settings
+            .iter()
+            .find(|s| std::ptr::eq(s.def, def) || s.def.name == def.name)
     }
 
     /// The last item of an option, if set.
@@ -178,7 +195,9 @@ impl Effective {
         match self.last(name).map(|i| &i.value) {
             Some(Value::Flag(b)) => *b,
             Some(Value::Number(n)) => *n != 0,
-            _ => table::lookup(name).and_then(|d| d.default).is_some_and(|d| d == "true" || d == "1"),
+            _ => table::lookup(name)
+                .and_then(|d| d.default)
+                .is_some_and(|d| d == "true" || d == "1"),
         }
     }
 
@@ -187,7 +206,9 @@ impl Effective {
         match self.last(name).map(|i| &i.value) {
             Some(Value::Number(n)) => Some(*n),
             Some(Value::Flag(b)) => Some(u64::from(*b)),
-            _ => table::lookup(name).and_then(|d| d.default).and_then(|d| d.parse().ok()),
+            _ => table::lookup(name)
+                .and_then(|d| d.default)
+                .and_then(|d| d.parse().ok()),
         }
     }
 
@@ -195,7 +216,9 @@ impl Effective {
     pub fn text(&self, name: &str) -> Option<String> {
         match self.last(name).map(|i| &i.value) {
             Some(v) => Some(v.render()),
-            None => table::lookup(name).and_then(|d| d.default).map(str::to_owned),
+            None => table::lookup(name)
+                .and_then(|d| d.default)
+                .map(str::to_owned),
         }
     }
 
@@ -230,14 +253,24 @@ fn unknown_key(key: &str, value: Option<&str>, origin: Origin) -> Diagnostic {
     if let Some((first, rest)) = key.split_once([' ', '\t'])
         && table::lookup(first).is_some()
     {
-        let value = value.unwrap_or("");
-        return Diagnostic::warning(origin, format!("unknown option `{key}`: a space where `=` belongs?"))
-            .with_hint(format!("uWSGI splits at the first `=`, so this line sets nothing; write `{first} = {}={value}`", rest.trim()));
+        let fixed = match value {
+            Some(value) => format!("{first} = {}={value}", rest.trim()),
+            None => format!("{first} = {}", rest.trim()),
+        };
+        return Diagnostic::warning(
+            origin,
+            format!("unknown option `{key}`: a space where `=` belongs?"),
+        )
+        .with_hint(format!(
+            "uWSGI splits at the first `=`, so this line sets nothing; write `{fixed}`"
+        ));
     }
     let d = Diagnostic::warning(origin, format!("unknown option `{key}`"));
     match table::suggest(key) {
         Some(s) => d.with_hint(format!("did you mean `{s}`?")),
-        None => d.with_hint(format!("if `{key}` is a placeholder, use it as `%({key})` or declare it with `set-placeholder`")),
+        None => d.with_hint(format!(
+            "if `{key}` is a placeholder, use it as `%({key})` or declare it with `set-placeholder`"
+        )),
     }
 }
 
@@ -246,34 +279,59 @@ fn status_diagnostic(setting: &Setting) -> Option<Diagnostic> {
     let origin = setting.items.first()?.origin.clone();
     match def.status {
         Status::Implemented => None,
-        Status::Planned => Some(Diagnostic::warning(origin, format!("option `{}` is not implemented yet", def.name))),
-        Status::NoOp(reason) => Some(Diagnostic::note(origin, format!("option `{}` has no effect: {reason}", def.name))),
+        Status::Planned => Some(Diagnostic::warning(
+            origin,
+            format!("option `{}` is not implemented yet", def.name),
+        )),
+        Status::NoOp(reason) => Some(Diagnostic::note(
+            origin,
+            format!("option `{}` has no effect: {reason}", def.name),
+        )),
         Status::Unsupported(_) => Some(Diagnostic::warning(
             origin,
-            format!("option `{}` is not supported: {}", def.name, def.unsupported_reason().unwrap_or_default()),
+            format!(
+                "option `{}` is not supported: {}",
+                def.name,
+                def.unsupported_reason().unwrap_or_default()
+            ),
         )),
     }
 }
 
 /// Types one raw value; `None` (with an error pushed) when it cannot be read.
-fn type_value(def: &OptionDef, key: &str, raw: Option<&str>, origin: &Origin, diags: &mut Vec<Diagnostic>) -> Option<Value> {
+fn type_value(
+    def: &OptionDef,
+    key: &str,
+    raw: Option<&str>,
+    origin: &Origin,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Value> {
     let name = def.name;
     // The part before an inline comment: what uWSGI's strtol and the boolean test read.
     let bare = raw.map(|v| inline_comment(v).map_or(v, |i| v[..i].trim_end()));
     match def.kind {
-        Kind::Flag => Some(Value::Flag(match bare {
-            None | Some("") => true,
-            Some(v) if ["false", "off", "no"].iter().any(|w| v.eq_ignore_ascii_case(w)) || v == "0" => false,
-            Some(v) => {
-                if !is_boolean_word(v) && v != "1" {
-                    diags.push(
+        Kind::Flag => {
+            Some(Value::Flag(match bare {
+                None | Some("") => true,
+                Some(v)
+                    if ["false", "off", "no"]
+                        .iter()
+                        .any(|w| v.eq_ignore_ascii_case(w))
+                        || v == "0" =>
+                {
+                    false
+                }
+                Some(v) => {
+                    if !is_boolean_word(v) && v != "1" {
+                        diags.push(
                         Diagnostic::warning(origin.clone(), format!("`{key} = {v}` is read as true"))
                             .with_hint("only `false`, `off`, `no` and `0` are false; write `true` or `false`"),
                     );
+                    }
+                    true
                 }
-                true
-            }
-        })),
+            }))
+        }
         Kind::Int | Kind::Size => {
             let Some(v) = bare else {
                 diags.push(Diagnostic::note(
@@ -283,29 +341,48 @@ fn type_value(def: &OptionDef, key: &str, raw: Option<&str>, origin: &Origin, di
                 return Some(Value::Number(1));
             };
             if v.is_empty() {
-                diags.push(Diagnostic::warning(origin.clone(), format!("`{key}` has an empty value, read as 0")));
+                diags.push(Diagnostic::warning(
+                    origin.clone(),
+                    format!("`{key}` has an empty value, read as 0"),
+                ));
                 return Some(Value::Number(0));
             }
-            if ["true", "yes", "on"].iter().any(|w| v.eq_ignore_ascii_case(w)) {
+            if ["true", "yes", "on"]
+                .iter()
+                .any(|w| v.eq_ignore_ascii_case(w))
+            {
                 diags.push(Diagnostic::note(
                     origin.clone(),
                     format!("`{key} = {v}` is read as 1 (uWSGI reads 0, which turns `{name}` off)"),
                 ));
                 return Some(Value::Number(1));
             }
-            if ["false", "no", "off"].iter().any(|w| v.eq_ignore_ascii_case(w)) {
+            if ["false", "no", "off"]
+                .iter()
+                .any(|w| v.eq_ignore_ascii_case(w))
+            {
                 return Some(Value::Number(0));
             }
             match v.parse::<u64>() {
                 Ok(n) => {
                     if def.kind == Kind::Int && n > u64::from(u32::MAX) {
-                        diags.push(Diagnostic::error(origin.clone(), format!("`{key} = {v}` is too large")));
+                        diags.push(Diagnostic::error(
+                            origin.clone(),
+                            format!("`{key} = {v}` is too large"),
+                        ));
                         return None;
                     }
                     Some(Value::Number(n))
                 }
-                Err(_) if v.starts_with('-') && v[1..].bytes().all(|b| b.is_ascii_digit()) && v.len() > 1 => {
-                    diags.push(Diagnostic::error(origin.clone(), format!("`{key} = {v}` must not be negative")));
+                Err(_)
+                    if v.starts_with('-')
+                        && v[1..].bytes().all(|b| b.is_ascii_digit())
+                        && v.len() > 1 =>
+                {
+                    diags.push(Diagnostic::error(
+                        origin.clone(),
+                        format!("`{key} = {v}` must not be negative"),
+                    ));
                     None
                 }
                 Err(_) => {
@@ -315,7 +392,8 @@ fn type_value(def: &OptionDef, key: &str, raw: Option<&str>, origin: &Origin, di
                         "write a whole number, e.g. `4`"
                     };
                     diags.push(
-                        Diagnostic::error(origin.clone(), format!("`{key} = {v}` is not a number")).with_hint(hint),
+                        Diagnostic::error(origin.clone(), format!("`{key} = {v}` is not a number"))
+                            .with_hint(hint),
                     );
                     None
                 }
@@ -327,8 +405,11 @@ fn type_value(def: &OptionDef, key: &str, raw: Option<&str>, origin: &Origin, di
                 Ok(m) if m >= 0.0 && m.is_finite() => Some(Value::Megabytes(m)),
                 _ => {
                     diags.push(
-                        Diagnostic::error(origin.clone(), format!("`{key} = {v}` is not a number of megabytes"))
-                            .with_hint("write a number such as `512` or `1.5`"),
+                        Diagnostic::error(
+                            origin.clone(),
+                            format!("`{key} = {v}` is not a number of megabytes"),
+                        )
+                        .with_hint("write a number such as `512` or `1.5`"),
                     );
                     None
                 }
@@ -344,7 +425,10 @@ fn type_value(def: &OptionDef, key: &str, raw: Option<&str>, origin: &Origin, di
                 } else {
                     format!("`{key} = {v}` names a file or directory called `{v}`")
                 };
-                diags.push(Diagnostic::warning(origin.clone(), message).with_hint(format!("`{name}` takes a path")));
+                diags.push(
+                    Diagnostic::warning(origin.clone(), message)
+                        .with_hint(format!("`{name}` takes a path")),
+                );
             }
             Some(Value::Text(raw.map(str::to_owned)))
         }

@@ -16,8 +16,8 @@
 //! Nothing here starts a thread or touches global state: the vassal master links this crate
 //! and forks afterwards.
 
-pub mod diag;
 mod defs;
+pub mod diag;
 pub mod docs;
 pub mod effective;
 pub mod formats;
@@ -47,11 +47,12 @@ impl Checked {
     }
 
     fn from_loader(loader: Loader<'_>, mode: Mode) -> Checked {
+        let cwd = loader.context().cwd.clone();
         let (effective, mut diagnostics) = Effective::resolve(loader.finish());
         let typed = if diagnostics.iter().any(Diagnostic::is_error) {
             None
         } else {
-            let (typed, more) = typed::build(&effective, mode);
+            let (typed, more) = typed::build(&effective, mode, &cwd);
             let strict = effective.flag("strict");
             diagnostics.extend(more.into_iter().map(|mut d| {
                 if strict && d.severity == Severity::Warning {
@@ -63,7 +64,11 @@ impl Checked {
             typed.filter(|_| !diagnostics.iter().any(Diagnostic::is_error))
         };
         sort_by_place(&mut diagnostics);
-        Checked { effective, typed, diagnostics }
+        Checked {
+            effective,
+            typed,
+            diagnostics,
+        }
     }
 }
 
@@ -79,7 +84,10 @@ fn sort_by_place(diagnostics: &mut [Diagnostic]) {
         }
     }
     diagnostics.sort_by_key(|d| match &d.origin {
-        Origin::File { path, line } => (1 + files.iter().position(|p| p == path).unwrap_or(0), *line as usize),
+        Origin::File { path, line } => (
+            1 + files.iter().position(|p| p == path).unwrap_or(0),
+            *line as usize,
+        ),
         Origin::Argv { index } => (0, *index),
         Origin::Env { .. } | Origin::Builtin => (0, 0),
     });
@@ -91,7 +99,10 @@ pub fn check_file(ctx: &Context, spec: &str) -> Checked {
     let mut loader = Loader::new(ctx);
     let (name, _) = load::split_section(spec);
     let format = load::Format::from_path(name);
-    let origin = Origin::File { path: std::sync::Arc::from(std::path::Path::new(name)), line: 0 };
+    let origin = Origin::File {
+        path: std::sync::Arc::from(std::path::Path::new(name)),
+        line: 0,
+    };
     if format.is_none() {
         loader.diagnose(
             Diagnostic::error(origin, format!("cannot tell the format of `{spec}`"))

@@ -17,10 +17,18 @@
 //! the finished list: a key may become a placeholder by being referenced later in the file.
 //!
 //! Differences from uWSGI, on purpose (each in docs/compat.md): logic blocks nest (uWSGI
-//! refuses `recursive logic`); a block must be closed in the file that opened it; parentheses
-//! group in placeholder math; immediate options such as `listen` get the `$ @ %` passes like
-//! any other; the uppercase magic variables are set by the first file however it was named; a
-//! missing file, an include cycle, a file over 1 MiB or YAML are clear errors.
+//! refuses `recursive logic`), and inside a `for` every `%(_)` of its body, nested blocks
+//! included, is the `for` item; a block must be closed in the file that opened it; an `endif`
+//! closing a `for` (or `endfor` an `if-*`) is warned about, a second `else` is an error;
+//! parentheses group in placeholder math; immediate options such as `listen` get the `$ @ %`
+//! passes like any other; the uppercase magic variables are set by the first file however it
+//! was named; a missing file, an include or `inherit` cycle, a file over 1 MiB, a NUL byte or
+//! YAML are clear errors.
+//!
+//! Hostile input is bounded: blocks nest at most 64 deep, a configuration has at most 100 000
+//! lines once its `for` blocks are repeated, and an expanded value goes through at most 1000
+//! substitutions and stays under 1 MiB, so that nested loops and self-referencing placeholders
+//! end with an error instead of a hang.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
@@ -44,6 +52,17 @@ const MAX_INCLUDE_DEPTH: usize = 32;
 
 /// How many substitutions one value may go through before expansion is declared a loop.
 const MAX_SUBSTITUTIONS: usize = 1000;
+
+/// How large a value may grow by expansion.
+const MAX_VALUE_SIZE: usize = 1024 * 1024;
+
+/// How many lines a configuration may have, the repetitions of `for` blocks included: nested
+/// loops multiply.
+const MAX_LINES: usize = 100_000;
+
+/// How deep logic blocks may nest (each level of a `for` is a level of recursion when it
+/// repeats its lines).
+const MAX_BLOCK_DEPTH: usize = 64;
 
 /// What the loader needs to know about the world. Tests build one by hand.
 #[derive(Debug, Clone)]
@@ -146,21 +165,41 @@ type Line = (String, Option<String>, Origin);
 enum Frame {
     /// A `for*` block: its lines are collected until the matching end, then replayed once per
     /// item.
-    For { kind: ForKind, arg: String, opener: String, origin: Origin, depth: usize, lines: Vec<Line> },
+    For {
+        kind: ForKind,
+        arg: String,
+        opener: String,
+        origin: Origin,
+        depth: usize,
+        lines: Vec<Line>,
+    },
     /// An `if*` block: lines pass (with `%(_)` replaced) while `active`, are dropped otherwise.
-    If { active: bool, context: Option<String>, opener: String, origin: Origin, nested: usize, seen_else: bool },
+    If {
+        active: bool,
+        context: Option<String>,
+        opener: String,
+        origin: Origin,
+        nested: usize,
+        seen_else: bool,
+    },
 }
 
 impl Frame {
     fn opener(&self) -> (&str, &Origin) {
         match self {
-            Frame::For { opener, origin, .. } | Frame::If { opener, origin, .. } => (opener, origin),
+            Frame::For { opener, origin, .. } | Frame::If { opener, origin, .. } => {
+                (opener, origin)
+            }
         }
     }
 }
 
+/// Whether `key` opens a logic block: an `if*` or `for*` directive of the table (not merely a
+/// key that starts like one, such as `force-cwd` or `forkbomb-delay`).
 fn is_block_opener(key: &str) -> bool {
-    key.starts_with("if-") || key.starts_with("for") || matches!(key, "ifenv" | "ifexists" | "ifdir" | "ifplugin")
+    table::lookup(key).is_some_and(|d| {
+        d.kind == Kind::Directive && (d.name.starts_with("if") || d.name.starts_with("for"))
+    })
 }
 
 fn is_block_end(key: &str) -> bool {
@@ -188,8 +227,14 @@ pub struct Loader<'c> {
     /// The last INI file read, for `ini = :section`: (name as given, resolved path).
     last_ini: Option<(String, PathBuf)>,
     custom: HashMap<String, String>,
-    pending_inherit: Vec<(String, Origin)>,
+    /// `inherit` files to append at the end, each with the files that led to it (for cycles).
+    pending_inherit: Vec<(String, Origin, Vec<OpenFile>)>,
     no_expand: bool,
+    /// `frames` below this index belong to the files that include the one being read.
+    floor: usize,
+    /// Lines added so far, repeated block lines included, and whether [`MAX_LINES`] was hit.
+    added: usize,
+    overflow: bool,
     referenced: HashSet<String>,
     declared: HashSet<String>,
 }
@@ -208,9 +253,17 @@ impl<'c> Loader<'c> {
             custom: HashMap::new(),
             pending_inherit: Vec::new(),
             no_expand: false,
+            floor: 0,
+            added: 0,
+            overflow: false,
             referenced: HashSet::new(),
             declared: HashSet::new(),
         }
+    }
+
+    /// The context this loader reads in.
+    pub fn context(&self) -> &'c Context {
+        self.ctx
     }
 
     /// Records a diagnostic found by a caller (e.g. the command-line parser).
@@ -220,56 +273,125 @@ impl<'c> Loader<'c> {
 
     /// Adds one entry, as uWSGI's `add_exported_option`: logic blocks and directives act now.
     pub fn add(&mut self, key: &str, value: Option<&str>, origin: Origin) {
-        if let Some(frame) = self.frames.last_mut() {
-            match frame {
-                Frame::For { depth, lines, .. } => {
-                    if is_block_end(key) {
-                        if *depth == 0 {
-                            self.close_for();
-                            return;
-                        }
-                        *depth -= 1;
-                    } else if is_block_opener(key) {
-                        *depth += 1;
+        if self.overflow {
+            return;
+        }
+        self.added += 1;
+        if self.added > MAX_LINES {
+            self.overflow = true;
+            self.diags.push(
+                Diagnostic::error(origin, format!("the configuration is longer than {MAX_LINES} lines, repeated blocks included"))
+                    .with_hint("a `for` block repeats its lines once per item: check nested or large loops"),
+            );
+            return;
+        }
+        // Blocks opened by an including file are out of reach (`floor`): a block belongs to
+        // the file that opens it.
+        let frames = self.frames.len();
+        let Some(frame) = self.frames.last_mut().filter(|_| frames > self.floor) else {
+            self.dispatch(key, value, origin);
+            return;
+        };
+        match frame {
+            Frame::For {
+                depth,
+                lines,
+                opener,
+                ..
+            } => {
+                if is_block_end(key) {
+                    if *depth == 0 {
+                        let opener = opener.clone();
+                        self.mismatched_end(key, &opener, &origin);
+                        self.close_for();
+                        return;
                     }
-                    lines.push((key.to_owned(), value.map(str::to_owned), origin));
-                    return;
+                    *depth -= 1;
+                } else if is_block_opener(key) {
+                    *depth += 1;
                 }
-                Frame::If { active, context, nested, seen_else, .. } => {
-                    if !*active || *nested > 0 {
-                        if is_block_end(key) {
-                            if *nested == 0 {
-                                self.frames.pop();
-                            } else {
-                                *nested -= 1;
-                            }
-                        } else if is_block_opener(key) {
-                            *nested += 1;
-                        } else if key == "else" && *nested == 0 && !*seen_else {
+                lines.push((key.to_owned(), value.map(str::to_owned), origin));
+            }
+            Frame::If {
+                active,
+                context,
+                nested,
+                seen_else,
+                opener,
+                ..
+            } => {
+                if !*active || *nested > 0 {
+                    if is_block_end(key) {
+                        if *nested == 0 {
+                            let opener = opener.clone();
+                            self.frames.pop();
+                            self.mismatched_end(key, &opener, &origin);
+                        } else {
+                            *nested -= 1;
+                        }
+                    } else if is_block_opener(key) {
+                        *nested += 1;
+                    } else if key == "else" && *nested == 0 {
+                        if *seen_else {
+                            self.second_else(origin);
+                        } else {
                             *seen_else = true;
                             *active = true;
                         }
-                        return;
                     }
-                    if is_block_end(key) {
-                        self.frames.pop();
-                        return;
+                } else if is_block_end(key) {
+                    let opener = opener.clone();
+                    self.frames.pop();
+                    self.mismatched_end(key, &opener, &origin);
+                } else if key == "else" {
+                    let twice = *seen_else;
+                    *seen_else = true;
+                    *active = false;
+                    if twice {
+                        self.second_else(origin);
                     }
-                    if key == "else" {
-                        *seen_else = true;
-                        *active = false;
-                        return;
-                    }
-                    if let Some(ctx_value) = context.clone() {
-                        let key = key.replace("%(_)", &ctx_value);
-                        let value = value.map(|v| v.replace("%(_)", &ctx_value));
-                        self.dispatch(&key, value.as_deref(), origin);
-                        return;
-                    }
+                } else if let Some(ctx_value) = context.clone() {
+                    let key = key.replace("%(_)", &ctx_value);
+                    let value = value.map(|v| v.replace("%(_)", &ctx_value));
+                    self.dispatch(&key, value.as_deref(), origin);
+                } else {
+                    self.dispatch(key, value, origin);
                 }
             }
         }
-        self.dispatch(key, value, origin);
+    }
+
+    /// uWSGI closes any block with any end keyword; an `endif` closing a `for` is kept but
+    /// warned about.
+    fn mismatched_end(&mut self, key: &str, opener: &str, origin: &Origin) {
+        let closing_for = opener.starts_with("for");
+        let wrong = if closing_for {
+            matches!(key, "endif" | "end-if")
+        } else {
+            matches!(key, "endfor" | "end-for")
+        };
+        if wrong {
+            let (end, article) = if closing_for {
+                ("endfor", "a")
+            } else {
+                ("endif", "an")
+            };
+            self.diags.push(
+                Diagnostic::warning(
+                    origin.clone(),
+                    format!("`{key}` closes {article} `{opener}` block"),
+                )
+                .with_hint(format!("write `{end}`")),
+            );
+        }
+    }
+
+    fn second_else(&mut self, origin: Origin) {
+        self.diags.push(
+            Diagnostic::error(origin, "a second `else` in the same block").with_hint(
+                "an `if-*` block has at most one `else`; nest another `if-*` block inside it",
+            ),
+        );
     }
 
     fn dispatch(&mut self, key: &str, value: Option<&str>, origin: Origin) {
@@ -280,8 +402,9 @@ impl<'c> Loader<'c> {
         let def = table::lookup(key);
         if is_block_end(key) || key == "else" {
             self.diags.push(
-                Diagnostic::error(origin, format!("`{key}` without an open block"))
-                    .with_hint("every `endif`/`endfor`/`else` needs an `if-*` or `for*` line before it"),
+                Diagnostic::error(origin, format!("`{key}` without an open block")).with_hint(
+                    "every `endif`/`endfor`/`else` needs an `if-*` or `for*` line before it",
+                ),
             );
             return;
         }
@@ -297,11 +420,20 @@ impl<'c> Loader<'c> {
         });
     }
 
-    fn need_value<'v>(&mut self, key: &str, value: Option<&'v str>, origin: &Origin, what: &str) -> Option<&'v str> {
+    fn need_value<'v>(
+        &mut self,
+        key: &str,
+        value: Option<&'v str>,
+        origin: &Origin,
+        what: &str,
+    ) -> Option<&'v str> {
         match value {
             Some(v) if !v.is_empty() => Some(v),
             _ => {
-                self.diags.push(Diagnostic::error(origin.clone(), format!("`{key}` needs {what}")));
+                self.diags.push(Diagnostic::error(
+                    origin.clone(),
+                    format!("`{key}` needs {what}"),
+                ));
                 None
             }
         }
@@ -310,7 +442,9 @@ impl<'c> Loader<'c> {
     fn directive(&mut self, name: &str, key: &str, value: Option<&str>, origin: Origin) {
         match name {
             "ini" | "xml" | "json" | "yaml" | "include" => {
-                let Some(spec) = self.need_value(key, value, &origin, "a file name") else { return };
+                let Some(spec) = self.need_value(key, value, &origin, "a file name") else {
+                    return;
+                };
                 let format = match name {
                     "ini" => Some(Format::Ini),
                     "xml" => Some(Format::Xml),
@@ -321,21 +455,31 @@ impl<'c> Loader<'c> {
                 self.load_path(spec, format, &origin);
             }
             "inherit" => {
-                let Some(spec) = self.need_value(key, value, &origin, "a file name") else { return };
-                self.pending_inherit.push((spec.to_owned(), origin));
+                let Some(spec) = self.need_value(key, value, &origin, "a file name") else {
+                    return;
+                };
+                self.pending_inherit
+                    .push((spec.to_owned(), origin, self.open.clone()));
             }
             "set" => {
-                let Some(kv) = self.need_value(key, value, &origin, "a `name=value` pair") else { return };
+                let Some(kv) = self.need_value(key, value, &origin, "a `name=value` pair") else {
+                    return;
+                };
                 match kv.split_once('=') {
                     Some((k, v)) => self.add(k, Some(v), origin),
                     None => self.diags.push(
-                        Diagnostic::error(origin, format!("`{key} = {kv}` is not a `name=value` pair"))
-                            .with_hint(format!("write `{key} = {kv}=VALUE`")),
+                        Diagnostic::error(
+                            origin,
+                            format!("`{key} = {kv}` is not a `name=value` pair"),
+                        )
+                        .with_hint(format!("write `{key} = {kv}=VALUE`")),
                     ),
                 }
             }
             "set-placeholder" => {
-                let Some(kv) = self.need_value(key, value, &origin, "a `name=value` pair") else { return };
+                let Some(kv) = self.need_value(key, value, &origin, "a `name=value` pair") else {
+                    return;
+                };
                 let Some((k, v)) = kv.split_once('=') else {
                     self.diags.push(Diagnostic::error(
                         origin,
@@ -345,16 +489,27 @@ impl<'c> Loader<'c> {
                 };
                 if table::lookup(k).is_some() {
                     self.diags.push(
-                        Diagnostic::error(origin, format!("`{k}` is an option and cannot be a placeholder"))
-                            .with_hint(format!("write `{k} = {v}`, or `set = {k}={v}`")),
+                        Diagnostic::error(
+                            origin,
+                            format!("`{k}` is an option and cannot be a placeholder"),
+                        )
+                        .with_hint(format!("write `{k} = {v}`, or `set = {k}={v}`")),
                     );
                     return;
                 }
                 self.declared.insert(k.to_owned());
-                self.entries.push(Entry { key: k.to_owned(), value: Some(v.to_owned()), origin, expand: false });
+                self.entries.push(Entry {
+                    key: k.to_owned(),
+                    value: Some(v.to_owned()),
+                    origin,
+                    expand: false,
+                });
             }
             "declare-option" | "declare-option2" => {
-                let Some(decl) = self.need_value(key, value, &origin, "`name=option=value;…`") else { return };
+                let Some(decl) = self.need_value(key, value, &origin, "`name=option=value;…`")
+                else {
+                    return;
+                };
                 match decl.split_once('=') {
                     Some((n, template)) if !n.is_empty() => {
                         if table::lookup(n).is_some() {
@@ -367,29 +522,73 @@ impl<'c> Loader<'c> {
                         }
                     }
                     _ => self.diags.push(
-                        Diagnostic::error(origin, format!("`{key} = {decl}` is not `name=option=value;…`"))
-                            .with_hint("e.g. `declare-option = app=chdir=$1;module=$2`"),
+                        Diagnostic::error(
+                            origin,
+                            format!("`{key} = {decl}` is not `name=option=value;…`"),
+                        )
+                        .with_hint("e.g. `declare-option = app=chdir=$1;module=$2`"),
                     ),
                 }
             }
-            "print" | "iprint" => {
-                self.diags.push(Diagnostic::note(origin, format!("print: {}", value.unwrap_or(""))));
+            // `print` is not immediate in uWSGI: it prints once the `$ @ %` passes ran, so it
+            // stays in the list until `finish`. `iprint` prints at once.
+            "print" => self.entries.push(Entry {
+                key: "print".to_owned(),
+                value: Some(value.unwrap_or("").to_owned()),
+                origin,
+                expand: !self.no_expand,
+            }),
+            "iprint" => {
+                self.diags.push(Diagnostic::note(
+                    origin,
+                    format!("print: {}", value.unwrap_or("")),
+                ));
             }
             "config" => self.diags.push(
-                Diagnostic::error(origin, format!("`{key}` (pluggable config formats) is not supported"))
-                    .with_hint("use an .ini, .xml or .json file"),
+                Diagnostic::error(
+                    origin,
+                    format!("`{key}` (pluggable config formats) is not supported"),
+                )
+                .with_hint("use an .ini, .xml or .json file"),
             ),
             _ if is_block_opener(name) => self.open_block(name, key, value.unwrap_or(""), origin),
             _ => {
                 // A directive of uWSGI's config language that emperor does not implement.
                 let def = table::lookup(name).expect("directives come from the table");
-                let reason = def.unsupported_reason().unwrap_or_else(|| "not implemented yet".to_owned());
-                self.diags.push(Diagnostic::warning(origin, format!("option `{key}` is not supported: {reason}")));
+                let reason = def
+                    .unsupported_reason()
+                    .unwrap_or_else(|| "not implemented yet".to_owned());
+                self.diags.push(Diagnostic::warning(
+                    origin,
+                    format!("option `{key}` is not supported: {reason}"),
+                ));
             }
         }
     }
 
     fn open_block(&mut self, name: &str, key: &str, arg: &str, origin: Origin) {
+        if self.frames.len() >= MAX_BLOCK_DEPTH {
+            // The block is skipped whole: its own openers nest inside it and are not counted
+            // again, so this is reported once.
+            self.diags.push(
+                Diagnostic::error(
+                    origin.clone(),
+                    format!(
+                        "logic blocks nest deeper than {MAX_BLOCK_DEPTH} levels: `{key}` is skipped"
+                    ),
+                )
+                .with_hint("close some blocks first"),
+            );
+            self.frames.push(Frame::If {
+                active: false,
+                context: None,
+                opener: key.to_owned(),
+                origin,
+                nested: 0,
+                seen_else: true,
+            });
+            return;
+        }
         let for_kind = match name {
             "for" => Some(ForKind::Words),
             "for-glob" => Some(ForKind::Glob),
@@ -420,7 +619,13 @@ impl<'c> Loader<'c> {
     }
 
     /// Evaluates an `if*` condition: (is the block active, the value of `%(_)` in it).
-    fn condition(&mut self, name: &str, key: &str, arg: &str, origin: &Origin) -> (bool, Option<String>) {
+    fn condition(
+        &mut self,
+        name: &str,
+        key: &str,
+        arg: &str,
+        origin: &Origin,
+    ) -> (bool, Option<String>) {
         let (subject, expected) = match arg.split_once('=') {
             Some((s, e)) => (s, Some(e)),
             None => (arg, None),
@@ -430,8 +635,14 @@ impl<'c> Loader<'c> {
         match name {
             "if-env" | "if-not-env" => {
                 let found = self.ctx.env.get(subject).cloned();
-                let matches = found.as_ref().is_some_and(|v| expected.is_none_or(|e| e == v));
-                if name == "if-env" { (matches, found) } else { (!matches, found) }
+                let matches = found
+                    .as_ref()
+                    .is_some_and(|v| expected.is_none_or(|e| e == v));
+                if name == "if-env" {
+                    (matches, found)
+                } else {
+                    (!matches, found)
+                }
             }
             "if-opt" | "if-not-opt" => {
                 self.referenced.insert(subject.to_owned());
@@ -440,8 +651,14 @@ impl<'c> Loader<'c> {
                     .iter()
                     .find(|e| e.key == subject)
                     .map(|e| e.value.clone().unwrap_or_default());
-                let matches = found.as_ref().is_some_and(|v| expected.is_none_or(|e| e == v));
-                if name == "if-opt" { (matches, found) } else { (!matches, found) }
+                let matches = found
+                    .as_ref()
+                    .is_some_and(|v| expected.is_none_or(|e| e == v));
+                if name == "if-opt" {
+                    (matches, found)
+                } else {
+                    (!matches, found)
+                }
             }
             "if-exists" => (path_of(arg).exists(), arg_owned),
             "if-not-exists" => (!path_of(arg).exists(), arg_owned),
@@ -459,8 +676,11 @@ impl<'c> Loader<'c> {
             "if-not-hostname" => (self.ctx.host.hostname != arg, arg_owned),
             _ => {
                 self.diags.push(
-                    Diagnostic::warning(origin.clone(), format!("`{key}` is not supported: its block is skipped"))
-                        .with_hint("use `if-hostname` / `if-not-hostname` with an exact name"),
+                    Diagnostic::warning(
+                        origin.clone(),
+                        format!("`{key}` is not supported: its block is skipped"),
+                    )
+                    .with_hint("use `if-hostname` / `if-not-hostname` with an exact name"),
                 );
                 (false, None)
             }
@@ -468,11 +688,23 @@ impl<'c> Loader<'c> {
     }
 
     fn close_for(&mut self) {
-        let Some(Frame::For { kind, arg, opener, origin, lines, .. }) = self.frames.pop() else {
+        let Some(Frame::For {
+            kind,
+            arg,
+            opener,
+            origin,
+            lines,
+            ..
+        }) = self.frames.pop()
+        else {
             unreachable!("close_for is called with a `for` frame on top");
         };
         let items: Vec<String> = match kind {
-            ForKind::Words => arg.split(' ').filter(|w| !w.is_empty()).map(str::to_owned).collect(),
+            ForKind::Words => arg
+                .split(' ')
+                .filter(|w| !w.is_empty())
+                .map(str::to_owned)
+                .collect(),
             ForKind::Glob => self.glob_items(&arg, &origin),
             ForKind::Times => match arg.trim().parse::<u32>() {
                 Ok(n) => (1..=n).map(|i| i.to_string()).collect(),
@@ -487,12 +719,16 @@ impl<'c> Loader<'c> {
             ForKind::Readline => match read_limited(&self.ctx.cwd.join(&arg), &arg) {
                 Ok(text) => text.lines().map(str::to_owned).collect(),
                 Err(message) => {
-                    self.diags.push(Diagnostic::error(origin, format!("`{opener}`: {message}")));
+                    self.diags
+                        .push(Diagnostic::error(origin, format!("`{opener}`: {message}")));
                     return;
                 }
             },
         };
         for item in &items {
+            if self.overflow {
+                break;
+            }
             for (key, value, line_origin) in &lines {
                 let key = key.replace("%(_)", item);
                 let value = value.as_ref().map(|v| v.replace("%(_)", item));
@@ -512,8 +748,18 @@ impl<'c> Loader<'c> {
                 let mut items: Vec<String> = paths
                     .filter_map(Result::ok)
                     .map(|p| {
-                        let shown = p.strip_prefix(&self.ctx.cwd).ok().filter(|_| !Path::new(pattern).is_absolute()).unwrap_or(&p).to_string_lossy().into_owned();
-                        if p.is_dir() { format!("{shown}/") } else { shown }
+                        let shown = p
+                            .strip_prefix(&self.ctx.cwd)
+                            .ok()
+                            .filter(|_| !Path::new(pattern).is_absolute())
+                            .unwrap_or(&p)
+                            .to_string_lossy()
+                            .into_owned();
+                        if p.is_dir() {
+                            format!("{shown}/")
+                        } else {
+                            shown
+                        }
                     })
                     .collect();
                 if items.is_empty() {
@@ -523,7 +769,10 @@ impl<'c> Loader<'c> {
                 items
             }
             Err(e) => {
-                self.diags.push(Diagnostic::error(origin.clone(), format!("invalid glob `{pattern}`: {e}")));
+                self.diags.push(Diagnostic::error(
+                    origin.clone(),
+                    format!("invalid glob `{pattern}`: {e}"),
+                ));
                 Vec::new()
             }
         }
@@ -563,8 +812,11 @@ impl<'c> Loader<'c> {
                 Some((shown, path)) => (shown.clone(), path.clone()),
                 None => {
                     self.diags.push(
-                        Diagnostic::error(origin.clone(), format!("`{spec}` names a section, but no INI file was read before"))
-                            .with_hint("name the file too: `FILE.ini:section`"),
+                        Diagnostic::error(
+                            origin.clone(),
+                            format!("`{spec}` names a section, but no INI file was read before"),
+                        )
+                        .with_hint("name the file too: `FILE.ini:section`"),
                     );
                     return;
                 }
@@ -574,20 +826,23 @@ impl<'c> Loader<'c> {
         };
         if let Some(scheme) = name.split_once("://").map(|(s, _)| s) {
             self.diags.push(
-                Diagnostic::error(origin.clone(), format!("loading configs from `{scheme}://` is not supported"))
-                    .with_hint("name a file on disk"),
+                Diagnostic::error(
+                    origin.clone(),
+                    format!("loading configs from `{scheme}://` is not supported"),
+                )
+                .with_hint("name a file on disk"),
             );
             return;
         }
-        let format = match format.or_else(|| Format::from_path(&name)) {
-            Some(f) => f,
-            None => {
-                self.diags.push(
-                    Diagnostic::error(origin.clone(), format!("cannot tell the format of `{name}`"))
-                        .with_hint("config files end in `.ini`, `.xml`, `.json` or `.js`"),
-                );
-                return;
-            }
+        let Some(format) = format.or_else(|| Format::from_path(&name)) else {
+            self.diags.push(
+                Diagnostic::error(
+                    origin.clone(),
+                    format!("cannot tell the format of `{name}`"),
+                )
+                .with_hint("config files end in `.ini`, `.xml`, `.json` or `.js`"),
+            );
+            return;
         };
         if format == Format::Yaml {
             self.diags.push(
@@ -599,7 +854,25 @@ impl<'c> Loader<'c> {
         let text = match read_limited(&resolved, &name) {
             Ok(text) => text,
             Err(message) => {
-                self.diags.push(Diagnostic::error(origin.clone(), message));
+                let mut d = Diagnostic::error(origin.clone(), message);
+                let beside_includer = match origin {
+                    Origin::File { path, .. } => path
+                        .parent()
+                        .filter(|dir| !dir.as_os_str().is_empty())
+                        .is_some_and(|dir| self.ctx.cwd.join(dir).join(&name).is_file()),
+                    _ => false,
+                };
+                if beside_includer {
+                    d = d.with_hint(format!(
+                        "names are relative to the working directory, not to the including file (as in uWSGI); write `%d{name}`"
+                    ));
+                } else if name.contains("$(") || name.contains("%(") || name.contains("@(") {
+                    d = d.with_hint(
+                        "file names of `ini`/`include`/`xml`/`json` are read before `$(…)`, `@(…)` and `%(…)` \
+                         are expanded (as in uWSGI); use a magic variable such as `%d` instead",
+                    );
+                }
+                self.diags.push(d);
                 return;
             }
         };
@@ -621,17 +894,30 @@ impl<'c> Loader<'c> {
     ) {
         let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         let section_key = section.unwrap_or_default().to_owned();
-        if let Some(pos) = self.open.iter().position(|f| f.canonical == canonical && f.section == section_key) {
-            let mut chain: Vec<String> = self.open[pos..].iter().map(|f| format!("`{}`", f.shown)).collect();
+        if let Some(pos) = self
+            .open
+            .iter()
+            .position(|f| f.canonical == canonical && f.section == section_key)
+        {
+            let mut chain: Vec<String> = self.open[pos..]
+                .iter()
+                .map(|f| format!("`{}`", f.shown))
+                .collect();
             chain.push(format!("`{spec}`"));
             self.diags.push(
-                Diagnostic::error(origin.clone(), format!("include cycle: {}", chain.join(" -> ")))
-                    .with_hint("remove one of the includes"),
+                Diagnostic::error(
+                    origin.clone(),
+                    format!("include cycle: {}", chain.join(" -> ")),
+                )
+                .with_hint("remove one of the includes"),
             );
             return;
         }
         if self.open.len() >= MAX_INCLUDE_DEPTH {
-            self.diags.push(Diagnostic::error(origin.clone(), format!("includes nest deeper than {MAX_INCLUDE_DEPTH} files")));
+            self.diags.push(Diagnostic::error(
+                origin.clone(),
+                format!("includes nest deeper than {MAX_INCLUDE_DEPTH} files"),
+            ));
             return;
         }
         let file_path: FilePath = Arc::from(Path::new(shown));
@@ -640,11 +926,21 @@ impl<'c> Loader<'c> {
             None => (text, false),
         };
         if bom {
-            self.diags.push(Diagnostic::note(Origin::file(&file_path, 1), "byte order mark ignored"));
+            self.diags.push(Diagnostic::note(
+                Origin::file(&file_path, 1),
+                "byte order mark ignored",
+            ));
         }
         let vars = FileVars::describe(spec, path, section.unwrap_or(""), &self.ctx.cwd);
         let first = self.first.get_or_insert_with(|| vars.clone()).clone();
-        let text = magic::substitute(text, &file_path, &vars, &first, &self.globals, &mut self.diags);
+        let text = magic::substitute(
+            text,
+            &file_path,
+            &vars,
+            &first,
+            &self.globals,
+            &mut self.diags,
+        );
         let parsed = match format {
             Format::Ini => {
                 let wanted = section.filter(|s| !s.is_empty()).unwrap_or("uwsgi");
@@ -662,7 +958,11 @@ impl<'c> Loader<'c> {
                 Ok(parsed)
             }
             Format::Xml => formats::xml::parse(&text, &file_path, section),
-            Format::Json => formats::json::parse(&text, &file_path, section.filter(|s| !s.is_empty()).unwrap_or("uwsgi")),
+            Format::Json => formats::json::parse(
+                &text,
+                &file_path,
+                section.filter(|s| !s.is_empty()).unwrap_or("uwsgi"),
+            ),
             Format::Yaml => unreachable!("YAML is refused before reading"),
         };
         let parsed = match parsed {
@@ -673,12 +973,18 @@ impl<'c> Loader<'c> {
             }
         };
         self.diags.extend(parsed.diagnostics);
-        self.open.push(OpenFile { canonical, section: section_key, shown: shown.to_owned() });
+        self.open.push(OpenFile {
+            canonical,
+            section: section_key,
+            shown: shown.to_owned(),
+        });
         let frames_before = self.frames.len();
+        let floor = std::mem::replace(&mut self.floor, frames_before);
         for RawEntry { key, value, line } in parsed.entries {
             self.add(&key, value.as_deref(), Origin::file(&file_path, line));
         }
         self.close_frames_above(frames_before, &format!("the end of `{shown}`"));
+        self.floor = floor;
         self.open.pop();
     }
 
@@ -686,10 +992,17 @@ impl<'c> Loader<'c> {
         while self.frames.len() > depth {
             let frame = self.frames.pop().expect("length checked");
             let (opener, origin) = frame.opener();
-            let end = if matches!(frame, Frame::For { .. }) { "endfor" } else { "endif" };
+            let end = if matches!(frame, Frame::For { .. }) {
+                "endfor"
+            } else {
+                "endif"
+            };
             self.diags.push(
-                Diagnostic::error(origin.clone(), format!("`{opener}` block is not closed before {place}"))
-                    .with_hint(format!("add an `{end}` line")),
+                Diagnostic::error(
+                    origin.clone(),
+                    format!("`{opener}` block is not closed before {place}"),
+                )
+                .with_hint(format!("add an `{end}` line")),
             );
         }
     }
@@ -700,13 +1013,24 @@ impl<'c> Loader<'c> {
         self.pass_env();
         self.pass_files();
         self.pass_placeholders();
+        for entry in self.entries.iter().filter(|e| e.key == "print") {
+            let text = entry.value.as_deref().unwrap_or("");
+            self.diags.push(Diagnostic::note(
+                entry.origin.clone(),
+                format!("print: {text}"),
+            ));
+        }
         let mut next = 0;
         while next < self.pending_inherit.len() {
-            let (spec, origin) = self.pending_inherit[next].clone();
+            let (spec, origin, chain) = self.pending_inherit[next].clone();
             next += 1;
+            // The inheriting files count as open, so that a file inheriting itself, directly
+            // or through others, is a cycle rather than an endless list.
+            self.open = chain;
             self.no_expand = true;
             self.load_path(&spec, None, &origin);
             self.no_expand = false;
+            self.open.clear();
             self.close_frames_above(0, "the end of the configuration");
         }
         Loaded {
@@ -720,7 +1044,13 @@ impl<'c> Loader<'c> {
     fn pass_env(&mut self) {
         for i in 0..self.entries.len() {
             let entry = &self.entries[i];
-            let Some(value) = entry.value.as_deref().filter(|v| entry.expand && v.contains("$(")) else { continue };
+            let Some(value) = entry
+                .value
+                .as_deref()
+                .filter(|v| entry.expand && v.contains("$("))
+            else {
+                continue;
+            };
             let origin = entry.origin.clone();
             let env = &self.ctx.env;
             let mut missing = Vec::new();
@@ -744,8 +1074,13 @@ impl<'c> Loader<'c> {
             });
             for var in missing {
                 self.diags.push(
-                    Diagnostic::warning(origin.clone(), format!("environment variable `{var}` is not set: `$({var})` is kept as is"))
-                        .with_hint(format!("set it, or give a default: `$({var}:-VALUE)`")),
+                    Diagnostic::warning(
+                        origin.clone(),
+                        format!(
+                            "environment variable `{var}` is not set: `$({var})` is kept as is"
+                        ),
+                    )
+                    .with_hint(format!("set it, or give a default: `$({var}:-VALUE)`")),
                 );
             }
             self.store(i, result);
@@ -755,15 +1090,24 @@ impl<'c> Loader<'c> {
     fn pass_files(&mut self) {
         for i in 0..self.entries.len() {
             let entry = &self.entries[i];
-            let Some(value) = entry.value.as_deref().filter(|v| entry.expand && v.contains("@(")) else { continue };
+            let Some(value) = entry
+                .value
+                .as_deref()
+                .filter(|v| entry.expand && v.contains("@("))
+            else {
+                continue;
+            };
             let origin = entry.origin.clone();
             let cwd = &self.ctx.cwd;
             let mut errors = Vec::new();
             let result = substitute_refs(value, '@', |name| {
                 if let Some((scheme, _)) = name.split_once("://") {
                     errors.push(
-                        Diagnostic::error(origin.clone(), format!("`@({name})`: `{scheme}://` is not supported"))
-                            .with_hint("compute the value beforehand and pass it as `$(VAR)`"),
+                        Diagnostic::error(
+                            origin.clone(),
+                            format!("`@({name})`: `{scheme}://` is not supported"),
+                        )
+                        .with_hint("compute the value beforehand and pass it as `$(VAR)`"),
                     );
                     return None;
                 }
@@ -775,7 +1119,12 @@ impl<'c> Loader<'c> {
                         Some(text)
                     }
                     Err(message) => {
-                        errors.push(Diagnostic::error(origin.clone(), format!("`@({name})`: {message}")));
+                        let mut d =
+                            Diagnostic::error(origin.clone(), format!("`@({name})`: {message}"));
+                        if name.contains("%(") {
+                            d = d.with_hint("`@(…)` is expanded before `%(…)` placeholders (as in uWSGI); name the file with `$(VAR)` or literally");
+                        }
+                        errors.push(d);
                         None
                     }
                 }
@@ -788,17 +1137,31 @@ impl<'c> Loader<'c> {
     fn pass_placeholders(&mut self) {
         for i in 0..self.entries.len() {
             let entry = &self.entries[i];
-            let Some(value) = entry.value.clone().filter(|v| entry.expand && v.contains("%(")) else { continue };
+            let Some(value) = entry
+                .value
+                .clone()
+                .filter(|v| entry.expand && v.contains("%("))
+            else {
+                continue;
+            };
             let origin = entry.origin.clone();
-            let quiet = table::lookup(&entry.key).is_some_and(|d| d.name.starts_with("log") || d.name.contains("route"));
+            let quiet = table::lookup(&entry.key)
+                .is_some_and(|d| d.name.starts_with("log") || d.name.contains("route"));
             let mut names = Vec::new();
             let entries = &self.entries;
             let result = substitute_refs(&value, '%', |name| evaluate(name, entries, &mut names));
-            for (name, found) in names {
-                if !found && !quiet && name != "_" && !name.contains(' ') {
+            let mut warned = HashSet::new();
+            for (name, found, math) in names {
+                if !found && !quiet && name != "_" && warned.insert(name.clone()) {
+                    let message = match math {
+                        Some(expr) => format!(
+                            "placeholder `{name}` in `%({expr})` is not defined: it counts as empty"
+                        ),
+                        None => format!("placeholder `%({name})` is not defined: it is kept as is"),
+                    };
                     self.diags.push(
-                        Diagnostic::warning(origin.clone(), format!("placeholder `%({name})` is not defined: it is kept as is"))
-                            .with_hint(format!("define it before use, e.g. `{name} = VALUE`")),
+                        Diagnostic::warning(origin.clone(), message)
+                            .with_hint(format!("define it, e.g. `{name} = VALUE`")),
                     );
                 }
                 self.referenced.insert(name);
@@ -819,18 +1182,36 @@ impl<'c> Loader<'c> {
     }
 }
 
+/// The keys a placeholder looked up, with whether each was found.
+type Found = Vec<(String, bool)>;
+
 /// Evaluates a placeholder: a plain key (its first value) or uWSGI's math pipeline when the
-/// name has spaces. Records every key looked up in `names` with whether it was found.
-fn evaluate(expr: &str, entries: &[Entry], names: &mut Vec<(String, bool)>) -> Option<String> {
-    let lookup = |key: &str, names: &mut Vec<(String, bool)>| {
-        let found = entries.iter().find(|e| e.key == key).map(|e| e.value.clone().unwrap_or_default());
-        names.push((key.to_owned(), found.is_some()));
+/// name has spaces. Records every key looked up in `names`: whether it was found, and the
+/// math expression it was part of.
+fn evaluate(
+    expr: &str,
+    entries: &[Entry],
+    names: &mut Vec<(String, bool, Option<String>)>,
+) -> Option<String> {
+    let lookup = |key: &str, found_names: &mut Found| {
+        let found = entries
+            .iter()
+            .find(|e| e.key == key)
+            .map(|e| e.value.clone().unwrap_or_default());
+        found_names.push((key.to_owned(), found.is_some()));
         found
     };
-    if !expr.contains(' ') {
-        return lookup(expr, names);
-    }
-    Some(pipeline(expr, &mut |k, n| lookup(k, n), names))
+    let mut found_names = Vec::new();
+    let (result, math) = if expr.contains(' ') {
+        (
+            Some(pipeline(expr, &mut |k, n| lookup(k, n), &mut found_names)),
+            Some(expr.to_owned()),
+        )
+    } else {
+        (lookup(expr, &mut found_names), None)
+    };
+    names.extend(found_names.into_iter().map(|(k, f)| (k, f, math.clone())));
+    result
 }
 
 /// uWSGI's left-to-right placeholder math: numbers, option values (missing = empty), `+ - * /`
@@ -838,8 +1219,8 @@ fn evaluate(expr: &str, entries: &[Entry], names: &mut Vec<(String, bool)>) -> O
 /// Parenthesized groups are evaluated first (uWSGI has no grouping: it reads `(2` as a key).
 fn pipeline(
     expr: &str,
-    lookup: &mut dyn FnMut(&str, &mut Vec<(String, bool)>) -> Option<String>,
-    names: &mut Vec<(String, bool)>,
+    lookup: &mut dyn FnMut(&str, &mut Found) -> Option<String>,
+    names: &mut Found,
 ) -> String {
     #[derive(Clone, Copy)]
     enum Op {
@@ -872,12 +1253,21 @@ fn pipeline(
             "++" | "--" => {
                 if let Some(c) = current.take() {
                     let n = leading_int(&c);
-                    current = Some(if token == "++" { n.wrapping_add(1) } else { n.wrapping_sub(1) }.to_string());
+                    current = Some(
+                        if token == "++" {
+                            n.wrapping_add(1)
+                        } else {
+                            n.wrapping_sub(1)
+                        }
+                        .to_string(),
+                    );
                 }
                 op = Op::Concat;
                 continue;
             }
-            t if t.starts_with('(') && t.ends_with(')') && t.len() >= 2 => pipeline(&t[1..t.len() - 1], lookup, names),
+            t if t.starts_with('(') && t.ends_with(')') && t.len() >= 2 => {
+                pipeline(&t[1..t.len() - 1], lookup, names)
+            }
             t if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) => t.to_owned(),
             t => lookup(t, names).unwrap_or_default(),
         };
@@ -931,7 +1321,9 @@ fn leading_int(s: &str) -> i64 {
         Some(rest) => (-1, rest),
         None => (1, s.strip_prefix('+').unwrap_or(s)),
     };
-    let end = digits.find(|c: char| !c.is_ascii_digit()).unwrap_or(digits.len());
+    let end = digits
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(digits.len());
     digits[..end].parse::<i64>().map_or(0, |n| sign * n)
 }
 
@@ -976,7 +1368,14 @@ pub(crate) fn substitute_refs(
                 count += 1;
                 if count > MAX_SUBSTITUTIONS {
                     return Err(format!(
-                        "expanding `{value}` does not end: a `{sym}(…)` reference refers to itself"
+                        "expanding `{}` takes more than {MAX_SUBSTITUTIONS} substitutions: does a `{sym}(…)` reference refer to itself?",
+                        shorten(value)
+                    ));
+                }
+                if text.len() - (end + 1 - start) + replacement.len() > MAX_VALUE_SIZE {
+                    return Err(format!(
+                        "expanding `{}` makes a value larger than 1 MiB",
+                        shorten(value)
                     ));
                 }
                 text.replace_range(start..=end, &replacement);
@@ -989,27 +1388,49 @@ pub(crate) fn substitute_refs(
     Ok(changed.then_some(text))
 }
 
+/// The start of a long value, for messages.
+fn shorten(value: &str) -> String {
+    const SHOWN: usize = 60;
+    match value.char_indices().nth(SHOWN) {
+        Some((i, _)) => format!("{}…", &value[..i]),
+        None => value.to_owned(),
+    }
+}
+
 /// Reads a config file: a regular file of at most [`MAX_FILE_SIZE`], valid UTF-8.
 /// `shown` names the file in messages, as the user wrote it.
 pub fn read_limited(path: &Path, shown: &str) -> Result<String, String> {
     let file = std::fs::File::open(path).map_err(|e| format!("failed to read `{shown}`: {e}"))?;
-    let meta = file.metadata().map_err(|e| format!("failed to read `{shown}`: {e}"))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| format!("failed to read `{shown}`: {e}"))?;
     if !meta.is_file() {
         return Err(format!("`{shown}` is not a regular file"));
     }
     if meta.len() > MAX_FILE_SIZE {
-        return Err(format!("`{shown}` is {} bytes, more than the 1 MiB a config may have", meta.len()));
+        return Err(format!(
+            "`{shown}` is {} bytes, more than the 1 MiB a config may have",
+            meta.len()
+        ));
     }
     let mut bytes = Vec::new();
     file.take(MAX_FILE_SIZE + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| format!("failed to read `{shown}`: {e}"))?;
     if bytes.len() as u64 > MAX_FILE_SIZE {
-        return Err(format!("`{shown}` is more than the 1 MiB a config may have"));
+        return Err(format!(
+            "`{shown}` is more than the 1 MiB a config may have"
+        ));
+    }
+    if let Some(nul) = bytes.iter().position(|&b| b == 0) {
+        let line = bytes[..nul].split(|&b| b == b'\n').count();
+        return Err(format!(
+            "`{shown}` holds a NUL byte (line {line}): it is not a text file"
+        ));
     }
     String::from_utf8(bytes).map_err(|e| {
         let valid = e.utf8_error().valid_up_to();
-        let line = e.as_bytes()[..valid].iter().filter(|&&b| b == b'\n').count() + 1;
+        let line = e.as_bytes()[..valid].split(|&b| b == b'\n').count();
         format!("`{shown}` is not valid UTF-8 (line {line})")
     })
 }

@@ -51,14 +51,21 @@ impl FileVars {
     /// Describes `spec` (as written, possibly with `:section`) found at `path`, relative names
     /// being resolved against `cwd`. A symlink keeps its own name (uWSGI does not resolve it).
     pub fn describe(spec: &str, path: &Path, section: &str, cwd: &Path) -> FileVars {
-        let joined = if path.is_absolute() { path.to_path_buf() } else { cwd.join(path) };
+        let joined = if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            cwd.join(path)
+        };
         let is_link = std::fs::symlink_metadata(&joined).is_ok_and(|m| m.file_type().is_symlink());
         let absolute = if is_link {
             normalize(&joined)
         } else {
             std::fs::canonicalize(&joined).unwrap_or_else(|_| normalize(&joined))
         };
-        let name = absolute.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = absolute
+            .file_name()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let parent = absolute.parent().unwrap_or(Path::new("/"));
         let mut dir = parent.to_string_lossy().into_owned();
         if !dir.ends_with('/') {
@@ -68,12 +75,20 @@ impl FileVars {
             Some(i) => (name[..i].to_owned(), name[i + 1..].to_owned()),
             None => (name.clone(), String::new()),
         };
-        let dir_name =
-            parent.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-        let components = dir.split('/').filter(|c| !c.is_empty()).map(str::to_owned).collect();
+        let dir_name = parent
+            .file_name()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let components = dir
+            .split('/')
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned)
+            .collect();
         let inode = {
             use std::os::unix::fs::MetadataExt;
-            std::fs::symlink_metadata(&joined).map(|m| m.ino().to_string()).unwrap_or_default()
+            std::fs::symlink_metadata(&joined)
+                .map(|m| m.ino().to_string())
+                .unwrap_or_default()
         };
         let path_str = absolute.to_string_lossy().into_owned();
         let hash = format!("{:08x}", djb33x(path_str.as_bytes()));
@@ -133,7 +148,9 @@ pub struct GlobalVars {
 
 impl GlobalVars {
     pub fn new(host: &HostFacts, cwd: &Path, binary: &Path, start: std::time::SystemTime) -> Self {
-        let since = start.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        let since = start
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
         GlobalVars {
             cwd: cwd.to_string_lossy().into_owned(),
             hostname: host.hostname.clone(),
@@ -207,7 +224,12 @@ pub fn substitute(
     out
 }
 
-fn lookup<'a>(v: char, file: &'a FileVars, first: &'a FileVars, g: &'a GlobalVars) -> Option<&'a str> {
+fn lookup<'a>(
+    v: char,
+    file: &'a FileVars,
+    first: &'a FileVars,
+    g: &'a GlobalVars,
+) -> Option<&'a str> {
     Some(match v {
         '%' => "%",
         '(' => "%(",

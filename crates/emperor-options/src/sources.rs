@@ -9,7 +9,7 @@
 //! read before the command line, except the variables uWSGI and the emperor link reserve.
 
 use crate::diag::{Diagnostic, Origin};
-use crate::load::{split_section, Format, Loader};
+use crate::load::{Format, Loader, split_section};
 use crate::table::{self, Arg};
 
 /// `UWSGI_*` variables that are not options.
@@ -26,9 +26,14 @@ const RESERVED_ENV: &[&str] = &[
 ];
 
 /// Adds the options of `UWSGI_*` environment variables, in name order.
-pub fn load_env<'a>(loader: &mut Loader<'_>, env: impl IntoIterator<Item = (&'a String, &'a String)>) {
+pub fn load_env<'a>(
+    loader: &mut Loader<'_>,
+    env: impl IntoIterator<Item = (&'a String, &'a String)>,
+) {
     for (name, value) in env {
-        let Some(rest) = name.strip_prefix("UWSGI_") else { continue };
+        let Some(rest) = name.strip_prefix("UWSGI_") else {
+            continue;
+        };
         if rest.is_empty() || RESERVED_ENV.contains(&name.as_str()) {
             continue;
         }
@@ -56,6 +61,16 @@ pub fn load_argv(loader: &mut Loader<'_>, args: &[String]) {
             };
             let Some(def) = table::lookup(name) else {
                 unknown(loader, &format!("--{name}"), name, origin);
+                // Its value, if the next word looks like one, goes with it: `--proceses 4`
+                // is one mistake, not also a config file named `4`.
+                let next = args.get(i + 1).map(String::as_str);
+                if inline.is_none()
+                    && next.is_some_and(|w| {
+                        !w.starts_with('-') && Format::from_path(split_section(w).0).is_none()
+                    })
+                {
+                    i += 1;
+                }
                 i += 1;
                 continue;
             };
@@ -66,7 +81,10 @@ pub fn load_argv(loader: &mut Loader<'_>, args: &[String]) {
                     if let Some(v) = args.get(i) {
                         Some(v.clone())
                     } else {
-                        loader.diagnose(Diagnostic::error(origin, format!("`--{name}` needs a value")));
+                        loader.diagnose(Diagnostic::error(
+                            origin,
+                            format!("`--{name}` needs a value"),
+                        ));
                         break;
                     }
                 }
@@ -93,7 +111,10 @@ pub fn load_argv(loader: &mut Loader<'_>, args: &[String]) {
                     };
                     match value {
                         Some(v) => loader.add(def.name, Some(&v), origin.clone()),
-                        None => loader.diagnose(Diagnostic::error(origin.clone(), format!("`-{c}` (`--{}`) needs a value", def.name))),
+                        None => loader.diagnose(Diagnostic::error(
+                            origin.clone(),
+                            format!("`-{c}` (`--{}`) needs a value", def.name),
+                        )),
                     }
                     break;
                 }
@@ -109,15 +130,28 @@ pub fn load_argv(loader: &mut Loader<'_>, args: &[String]) {
         match Format::from_path(name) {
             Some(format) => loader.load_path(spec, Some(format), &origin),
             None => {
-                let ext = std::path::Path::new(name).extension().and_then(|e| e.to_str()).unwrap_or("");
+                let ext = std::path::Path::new(name)
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .unwrap_or("");
                 let hint = if ext.eq_ignore_ascii_case("py") || ext.eq_ignore_ascii_case("wsgi") {
-                    format!("to serve a Python file write `--wsgi-file {name}`; a bare word must be a config file")
+                    format!(
+                        "to serve a Python file write `--wsgi-file {name}`; a bare word must be a config file"
+                    )
                 } else if name.contains(':') || !name.contains('.') || name.contains('/') {
                     "config files end in `.ini`, `.xml`, `.json` or `.js`".to_owned()
                 } else {
-                    format!("to serve a module write `--module {name}`; a bare word must be a config file")
+                    format!(
+                        "to serve a module write `--module {name}`; a bare word must be a config file"
+                    )
                 };
-                loader.diagnose(Diagnostic::error(origin, format!("unable to load configuration from `{spec}`")).with_hint(hint));
+                loader.diagnose(
+                    Diagnostic::error(
+                        origin,
+                        format!("unable to load configuration from `{spec}`"),
+                    )
+                    .with_hint(hint),
+                );
             }
         }
     }
@@ -127,7 +161,9 @@ fn unknown(loader: &mut Loader<'_>, shown: &str, name: &str, origin: Origin) {
     let d = Diagnostic::error(origin, format!("unknown option `{shown}`"));
     let d = match table::suggest(name).filter(|_| !name.is_empty()) {
         Some(s) => d.with_hint(format!("did you mean `--{s}`?")),
-        None => d.with_hint("to set a placeholder from the command line, write `--set-placeholder NAME=VALUE`"),
+        None => d.with_hint(
+            "to set a placeholder from the command line, write `--set-placeholder NAME=VALUE`",
+        ),
     };
     loader.diagnose(d);
 }

@@ -12,8 +12,8 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-pub use crate::defs::OPTIONS;
 use crate::defs::GROUP_REASONS;
+pub use crate::defs::OPTIONS;
 
 /// The kind of value an option takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -198,12 +198,10 @@ impl OptionDef {
 }
 
 fn group_reason(group: &str) -> String {
-    GROUP_REASONS
-        .iter()
-        .find(|(g, _)| *g == group)
-        .map_or_else(|| format!("uWSGI's `{group}` plugin is not part of emperor"), |(_, r)| {
-            (*r).to_owned()
-        })
+    GROUP_REASONS.iter().find(|(g, _)| *g == group).map_or_else(
+        || format!("uWSGI's `{group}` plugin is not part of emperor"),
+        |(_, r)| (*r).to_owned(),
+    )
 }
 
 struct Index {
@@ -251,7 +249,11 @@ pub fn suggest(unknown: &str) -> Option<&'static str> {
     let mut best: Option<(usize, u64, &'static str)> = None;
     for name in INDEX.by_name.keys().filter(|n| n.len() > 3) {
         let reordered = same_words(&unknown_lc, name);
-        let distance = if reordered { 0 } else { strsim::damerau_levenshtein(&unknown_lc, name) };
+        let distance = if reordered {
+            0
+        } else {
+            strsim::damerau_levenshtein(&unknown_lc, name)
+        };
         // Similarity as an integer, so candidates compare without float equality.
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let similarity = (strsim::jaro_winkler(&unknown_lc, name) * 1e6) as u64;
@@ -260,7 +262,9 @@ pub fn suggest(unknown: &str) -> Option<&'static str> {
             || (unknown_lc.len() > 6 && name.contains(&unknown_lc))
             || (name.len() >= 5 && unknown_lc.starts_with(&format!("{name}-")))
             || reordered;
-        let better = best.is_none_or(|(d, s, n)| (distance, u64::MAX - similarity, *name) < (d, u64::MAX - s, n));
+        let better = best.is_none_or(|(d, s, n)| {
+            (distance, u64::MAX - similarity, *name) < (d, u64::MAX - s, n)
+        });
         if close && better {
             best = Some((distance, similarity, *name));
         }
@@ -286,8 +290,11 @@ mod tests {
     #[test]
     fn every_uwsgi_option_name_is_known() {
         let names = include_str!("../tests/data/uwsgi-option-names.txt");
-        let missing: Vec<&str> =
-            names.lines().filter(|l| !l.starts_with('#') && !l.is_empty()).filter(|n| lookup(n).is_none()).collect();
+        let missing: Vec<&str> = names
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .filter(|n| lookup(n).is_none())
+            .collect();
         assert!(missing.is_empty(), "unknown uWSGI options: {missing:?}");
     }
 
@@ -309,10 +316,21 @@ mod tests {
     fn every_unsupported_option_says_what_will_not_happen() {
         for def in OPTIONS {
             if let Status::Unsupported("") = def.status {
-                assert_ne!(def.group, "core", "core option `{}` needs its own reason", def.name);
-                assert!(GROUP_REASONS.iter().any(|(g, _)| *g == def.group), "group `{}` has no reason", def.group);
+                assert_ne!(
+                    def.group, "core",
+                    "core option `{}` needs its own reason",
+                    def.name
+                );
+                assert!(
+                    GROUP_REASONS.iter().any(|(g, _)| *g == def.group),
+                    "group `{}` has no reason",
+                    def.group
+                );
             }
-            if matches!(def.status, Status::Implemented | Status::Planned | Status::NoOp(_)) {
+            if matches!(
+                def.status,
+                Status::Implemented | Status::Planned | Status::NoOp(_)
+            ) {
                 assert!(!def.doc.is_empty(), "`{}` needs a doc line", def.name);
             }
         }
@@ -335,7 +353,14 @@ mod tests {
         ] {
             assert_eq!(lookup(alias).map(|d| d.name), Some(canonical), "{alias}");
         }
-        for (c, name) in [('s', "socket"), ('p', "processes"), ('M', "master"), ('w', "module"), ('H', "home"), ('t', "harakiri")] {
+        for (c, name) in [
+            ('s', "socket"),
+            ('p', "processes"),
+            ('M', "master"),
+            ('w', "module"),
+            ('H', "home"),
+            ('t', "harakiri"),
+        ] {
             assert_eq!(lookup_short(c).map(|d| d.name), Some(name), "-{c}");
         }
     }

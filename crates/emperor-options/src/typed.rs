@@ -57,7 +57,11 @@ pub struct SocketSpec {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AppSource {
     /// `pkg.mod`, `pkg.mod:callable`, `pkg.mod:factory()`.
-    Module { module: String, callable: Option<String>, factory: bool },
+    Module {
+        module: String,
+        callable: Option<String>,
+        factory: bool,
+    },
     /// A `.py`/`.wsgi` file executed as a module.
     File(PathBuf),
 }
@@ -131,32 +135,52 @@ pub enum Typed {
 }
 
 /// Options that declare listening sockets.
-const SOCKET_OPTIONS: &[&str] =
-    &["socket", "uwsgi-socket", "http-socket", "http11-socket", "http", "shared-socket", "https", "https-socket"];
+const SOCKET_OPTIONS: &[&str] = &[
+    "socket",
+    "uwsgi-socket",
+    "http-socket",
+    "http11-socket",
+    "http",
+    "shared-socket",
+    "https",
+    "https-socket",
+];
 
 /// Whether a `plugins` value names the built-in Python (any version; versions are checked
 /// separately).
 pub fn is_python_plugin(name: &str) -> bool {
     let name = name.trim();
     let name = name.strip_suffix("_plugin.so").unwrap_or(name);
-    name.strip_prefix("python").is_some_and(|v| v.chars().all(|c| c.is_ascii_digit() || c == '.'))
+    name.strip_prefix("python")
+        .is_some_and(|v| v.chars().all(|c| c.is_ascii_digit() || c == '.'))
 }
 
 struct Builder<'e> {
     eff: &'e Effective,
     mode: Mode,
+    /// Relative paths in host checks resolve against this directory (the vassal's cwd).
+    cwd: &'e Path,
     diags: Vec<Diagnostic>,
 }
 
 impl Builder<'_> {
-    fn error(&mut self, origin: &Origin, message: String) -> &mut Diagnostic {
-        self.diags.push(Diagnostic::error(origin.clone(), message));
-        self.diags.last_mut().expect("just pushed")
+    fn error_hint(&mut self, origin: &Origin, message: String, hint: String) {
+        self.diags
+            .push(Diagnostic::error(origin.clone(), message).with_hint(hint));
     }
 
     fn host(&mut self, origin: &Origin, message: String, hint: Option<String>) {
-        let severity = if self.mode == Mode::Check { Severity::Warning } else { Severity::Error };
-        self.diags.push(Diagnostic { severity, origin: origin.clone(), message, hint });
+        let severity = if self.mode == Mode::Check {
+            Severity::Warning
+        } else {
+            Severity::Error
+        };
+        self.diags.push(Diagnostic {
+            severity,
+            origin: origin.clone(),
+            message,
+            hint,
+        });
     }
 
     fn text_item(&self, name: &str) -> Option<(String, Origin)> {
@@ -174,29 +198,49 @@ impl Builder<'_> {
 }
 
 /// Builds and validates the typed configuration.
-pub fn build(eff: &Effective, mode: Mode) -> (Option<Typed>, Vec<Diagnostic>) {
-    let mut b = Builder { eff, mode, diags: Vec::new() };
+pub fn build(eff: &Effective, mode: Mode, cwd: &Path) -> (Option<Typed>, Vec<Diagnostic>) {
+    let mut b = Builder {
+        eff,
+        mode,
+        cwd,
+        diags: Vec::new(),
+    };
     let emperor = eff.get("emperor");
     let socket = SOCKET_OPTIONS.iter().find_map(|o| eff.get(o));
     if let (Some(e), Some(s)) = (emperor, socket) {
         let e_origin = &e.items[0].origin;
         let s_origin = s.items[0].origin.clone();
-        b.error(
+        b.error_hint(
             &s_origin,
-            format!("this configuration sets both `emperor` ({e_origin}) and `{}`: it cannot be both the Emperor and a vassal", s.def.name),
-        )
-        .hint = Some("run the emperor and each app from separate files: put the app's options in a vassal file inside the emperor's directory".to_owned());
+            format!("this configuration sets both `emperor` ({e_origin}) and `{}`: it cannot be both the Emperor and a vassal", s.def.name), "run the emperor and each app from separate files: put the app's options in a vassal file inside the emperor's directory".to_owned());
         return (None, b.diags);
     }
-    let role = if emperor.is_some() { Scope::Emperor } else { Scope::Vassal };
+    let role = if emperor.is_some() {
+        Scope::Emperor
+    } else {
+        Scope::Vassal
+    };
     for setting in &eff.settings {
         let scope = setting.def.scope;
         if scope != Scope::Both && scope != role {
             let origin = setting.items[0].origin.clone();
-            let (whose, ignores) = if role == Scope::Emperor { ("vassals", "the emperor") } else { ("the emperor", "a vassal") };
-            let mut d = Diagnostic::warning(origin, format!("option `{}` is for {whose}; {ignores} ignores it", setting.def.name));
+            let (whose, ignores) = if role == Scope::Emperor {
+                ("vassals", "the emperor")
+            } else {
+                ("the emperor", "a vassal")
+            };
+            let mut d = Diagnostic::warning(
+                origin,
+                format!(
+                    "option `{}` is for {whose}; {ignores} ignores it",
+                    setting.def.name
+                ),
+            );
             if role == Scope::Emperor {
-                d = d.with_hint(format!("to set it for every vassal: `vassals-set = {}=VALUE`", setting.def.name));
+                d = d.with_hint(format!(
+                    "to set it for every vassal: `vassals-set = {}=VALUE`",
+                    setting.def.name
+                ));
             }
             b.diags.push(d);
         }
@@ -221,13 +265,17 @@ fn check_plugins(b: &mut Builder<'_>) {
                 let (major, minor) = EMBEDDED_PYTHON;
                 let embedded = format!("{major}{minor}");
                 if !(version.is_empty() || version == "3" || version == embedded) {
-                    b.error(&item.origin, format!("plugin `{name}` asks for another Python than the embedded Python {major}.{minor}"))
-                        .hint = Some(format!("emperor embeds Python {major}.{minor}: write `plugins = python3` and use a {major}.{minor} virtualenv"));
+                    b.error_hint(&item.origin, format!("plugin `{name}` asks for another Python than the embedded Python {major}.{minor}"), format!("emperor embeds Python {major}.{minor}: write `plugins = python3` and use a {major}.{minor} virtualenv"));
                 }
             } else if name != "http" {
                 b.diags.push(
-                    Diagnostic::warning(item.origin.clone(), format!("plugin `{name}` is not available: emperor serves Python WSGI apps only"))
-                        .with_hint("Python is built in; remove the other plugin names"),
+                    Diagnostic::warning(
+                        item.origin.clone(),
+                        format!(
+                            "plugin `{name}` is not available: emperor serves Python WSGI apps only"
+                        ),
+                    )
+                    .with_hint("Python is built in; remove the other plugin names"),
                 );
             }
         }
@@ -235,14 +283,29 @@ fn check_plugins(b: &mut Builder<'_>) {
 }
 
 fn build_emperor(b: &mut Builder<'_>) -> EmperorConfig {
-    let dirs: Vec<(String, Origin)> =
-        b.eff.items("emperor").iter().map(|i| (i.value.render(), i.origin.clone())).collect();
+    let dirs: Vec<(String, Origin)> = b
+        .eff
+        .items("emperor")
+        .iter()
+        .map(|i| (i.value.render(), i.origin.clone()))
+        .collect();
     for (dir, origin) in &dirs {
         // A glob is checked through the directory before its first wildcard.
         let fixed: String = dir.split(['*', '?', '[']).next().unwrap_or("").to_owned();
-        let base = if fixed.ends_with('/') || fixed == *dir { PathBuf::from(&fixed) } else { PathBuf::from(&fixed).parent().map(Path::to_path_buf).unwrap_or_default() };
-        if !base.as_os_str().is_empty() && !base.exists() {
-            b.host(origin, format!("vassal directory `{}` does not exist", base.display()), Some(format!("create it: `mkdir -p {}`", base.display())));
+        let base = if fixed.ends_with('/') || fixed == *dir {
+            PathBuf::from(&fixed)
+        } else {
+            PathBuf::from(&fixed)
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default()
+        };
+        if !base.as_os_str().is_empty() && !b.cwd.join(&base).exists() {
+            b.host(
+                origin,
+                format!("vassal directory `{}` does not exist", base.display()),
+                Some(format!("create it: `mkdir -p {}`", base.display())),
+            );
         }
     }
     check_user_group(b);
@@ -250,7 +313,11 @@ fn build_emperor(b: &mut Builder<'_>) -> EmperorConfig {
         dirs: dirs.into_iter().map(|(d, _)| d).collect(),
         tyrant: b.eff.flag("emperor-tyrant"),
         stats: b.eff.text("emperor-stats").or_else(|| b.eff.text("stats")),
-        pidfile: b.eff.text("emperor-pidfile").or_else(|| b.eff.text("pidfile")).map(PathBuf::from),
+        pidfile: b
+            .eff
+            .text("emperor-pidfile")
+            .or_else(|| b.eff.text("pidfile"))
+            .map(PathBuf::from),
         uid: b.eff.text("uid"),
         gid: b.eff.text("gid"),
         freq: b.small("emperor-freq"),
@@ -261,12 +328,24 @@ fn check_user_group(b: &mut Builder<'_>) {
     if let Some((uid, origin)) = b.text_item("uid")
         && !emperor_sys::host::user_exists(&uid)
     {
-        b.host(&origin, format!("user `{uid}` does not exist"), Some(format!("create it (`useradd --system {uid}`) or name an existing user")));
+        b.host(
+            &origin,
+            format!("user `{uid}` does not exist"),
+            Some(format!(
+                "create it (`useradd --system {uid}`) or name an existing user"
+            )),
+        );
     }
     if let Some((gid, origin)) = b.text_item("gid")
         && !emperor_sys::host::group_exists(&gid)
     {
-        b.host(&origin, format!("group `{gid}` does not exist"), Some(format!("create it (`groupadd --system {gid}`) or name an existing group")));
+        b.host(
+            &origin,
+            format!("group `{gid}` does not exist"),
+            Some(format!(
+                "create it (`groupadd --system {gid}`) or name an existing group"
+            )),
+        );
     }
 }
 
@@ -275,9 +354,15 @@ fn build_vassal(b: &mut Builder<'_>) -> VassalConfig {
         Some("http" | "http11") => Protocol::Http,
         Some("uwsgi") | None => Protocol::Uwsgi,
         Some(other) => {
-            let origin = b.eff.last("protocol").map_or(Origin::Builtin, |i| i.origin.clone());
-            b.error(&origin, format!("protocol `{other}` is not supported")).hint =
-                Some("emperor speaks `uwsgi` (nginx `uwsgi_pass`) and `http`".to_owned());
+            let origin = b
+                .eff
+                .last("protocol")
+                .map_or(Origin::Builtin, |i| i.origin.clone());
+            b.error_hint(
+                &origin,
+                format!("protocol `{other}` is not supported"),
+                "emperor speaks `uwsgi` (nginx `uwsgi_pass`) and `http`".to_owned(),
+            );
             Protocol::Uwsgi
         }
     };
@@ -304,7 +389,10 @@ fn build_vassal(b: &mut Builder<'_>) -> VassalConfig {
     let processes = match b.small("processes") {
         0 => {
             if let Some(item) = b.eff.last("processes") {
-                b.diags.push(Diagnostic::warning(item.origin.clone(), "`processes = 0` is read as 1"));
+                b.diags.push(Diagnostic::warning(
+                    item.origin.clone(),
+                    "`processes = 0` is read as 1",
+                ));
             }
             1
         }
@@ -317,41 +405,66 @@ fn build_vassal(b: &mut Builder<'_>) -> VassalConfig {
         && let Some(item) = b.eff.last("cheaper")
     {
         let origin = item.origin.clone();
-        b.error(&origin, format!("`cheaper = {cheaper}` must be less than `processes = {processes}`")).hint =
-            Some("cheaper is the number of workers kept when idle; raise `processes` or lower `cheaper`".to_owned());
+        b.error_hint(
+            &origin,
+            format!("`cheaper = {cheaper}` must be less than `processes = {processes}`"),
+            "cheaper is the number of workers kept when idle; raise `processes` or lower `cheaper`"
+                .to_owned(),
+        );
     }
     let chdir = b.text_item("chdir");
     if let Some((dir, origin)) = &chdir
-        && !Path::new(dir).is_dir()
+        && !b.cwd.join(dir).is_dir()
     {
-        b.host(origin, format!("`chdir` directory `{dir}` does not exist"), None);
+        b.host(
+            origin,
+            format!("`chdir` directory `{dir}` does not exist"),
+            None,
+        );
     }
     let apps = build_apps(b, chdir.as_ref().map(|(d, _)| Path::new(d.as_str())));
     let home = b.text_item("home");
     if let Some((home, origin)) = &home {
-        check_venv(b, Path::new(home), origin);
+        let path = b.cwd.join(home);
+        check_venv(b, &path, origin);
     }
     let mut env = Vec::new();
     for item in b.eff.items("env").to_vec() {
         let value = item.value.render();
         match value.split_once('=') {
             Some((k, v)) if !k.is_empty() => env.push((k.to_owned(), v.to_owned())),
-            _ => b.error(&item.origin, format!("`env = {value}` is not `NAME=VALUE`")).hint = Some(format!("write `env = {value}=...`")),
+            _ => b.error_hint(
+                &item.origin,
+                format!("`env = {value}` is not `NAME=VALUE`"),
+                format!("write `env = {value}=...`"),
+            ),
         }
     }
-    let chmod_socket = b.eff.last("chmod-socket").cloned().and_then(|item| parse_chmod(b, &item));
+    let chmod_socket = b
+        .eff
+        .last("chmod-socket")
+        .cloned()
+        .and_then(|item| parse_chmod(b, &item));
     let chown_socket = b.text_item("chown-socket").map(|(v, origin)| {
         let (user, group) = match v.split_once(':') {
             Some((u, g)) => (u.to_owned(), Some(g.to_owned())),
             None => (v.clone(), None),
         };
         if !emperor_sys::host::user_exists(&user) {
-            b.host(&origin, format!("`chown-socket` user `{user}` does not exist"), None);
+            b.host(
+                &origin,
+                format!("`chown-socket` user `{user}` does not exist"),
+                None,
+            );
         }
         if let Some(g) = &group
             && !emperor_sys::host::group_exists(g)
         {
-            b.host(&origin, format!("`chown-socket` group `{g}` does not exist"), None);
+            b.host(
+                &origin,
+                format!("`chown-socket` group `{g}` does not exist"),
+                None,
+            );
         }
         (user, group)
     });
@@ -362,9 +475,17 @@ fn build_vassal(b: &mut Builder<'_>) -> VassalConfig {
         processes,
         threads,
         apps,
-        callable: b.eff.text("callable").unwrap_or_else(|| "application".to_owned()),
+        callable: b
+            .eff
+            .text("callable")
+            .unwrap_or_else(|| "application".to_owned()),
         chdir: chdir.map(|(d, _)| PathBuf::from(d)),
-        pythonpath: b.eff.items("pythonpath").iter().map(|i| i.value.render()).collect(),
+        pythonpath: b
+            .eff
+            .items("pythonpath")
+            .iter()
+            .map(|i| i.value.render())
+            .collect(),
         home: home.map(|(h, _)| PathBuf::from(h)),
         env,
         uid: b.eff.text("uid"),
@@ -402,25 +523,60 @@ fn parse_chmod(b: &mut Builder<'_>, item: &Item) -> Option<u32> {
     if (3..=4).contains(&raw.len()) && raw.bytes().all(|c| (b'0'..=b'7').contains(&c)) {
         return u32::from_str_radix(&raw, 8).ok();
     }
-    b.error(&item.origin, format!("`chmod-socket = {raw}` is not a mode")).hint = Some("write three octal digits, e.g. `660`".to_owned());
+    b.error_hint(
+        &item.origin,
+        format!("`chmod-socket = {raw}` is not a mode"),
+        "write three octal digits, e.g. `660`".to_owned(),
+    );
     None
 }
 
 /// Parses one socket value.
-fn parse_socket(b: &mut Builder<'_>, option: &'static str, item: &Item, protocol: Protocol, shared: usize) -> Option<SocketSpec> {
+fn parse_socket(
+    b: &mut Builder<'_>,
+    option: &'static str,
+    item: &Item,
+    protocol: Protocol,
+    shared: usize,
+) -> Option<SocketSpec> {
     let name = item.value.render();
-    let spec = |addr| SocketSpec { name: name.clone(), addr, protocol, option, origin: item.origin.clone() };
+    let spec = |addr| SocketSpec {
+        name: name.clone(),
+        addr,
+        protocol,
+        option,
+        origin: item.origin.clone(),
+    };
     if name.is_empty() {
-        b.error(&item.origin, format!("`{option}` needs an address")).hint =
-            Some("e.g. `127.0.0.1:3031`, `:8000`, `/run/uwsgi/app.sock` or `@abstract`".to_owned());
+        b.error_hint(
+            &item.origin,
+            format!("`{option}` needs an address"),
+            "e.g. `127.0.0.1:3031`, `:8000`, `/run/uwsgi/app.sock` or `@abstract`".to_owned(),
+        );
         return None;
     }
     if let Some(n) = name.strip_prefix('=') {
         return match n.parse::<usize>() {
             Ok(i) if i < shared => Some(spec(SocketAddr::Shared(i))),
-            _ => {
-                b.error(&item.origin, format!("`{option} = {name}` refers to shared socket {n}, but only {shared} `shared-socket` are declared before it")).hint =
-                    Some("`=N` counts `shared-socket` lines from 0".to_owned());
+            Ok(_) => {
+                let declared = match shared {
+                    0 => "no `shared-socket` is declared".to_owned(),
+                    1 => "only 1 `shared-socket` is declared".to_owned(),
+                    count => format!("only {count} `shared-socket` lines are declared"),
+                };
+                b.error_hint(
+                    &item.origin,
+                    format!("`{option} = {name}` refers to shared socket {n}, but {declared}"),
+                    "`=N` counts `shared-socket` lines from 0".to_owned(),
+                );
+                None
+            }
+            Err(_) => {
+                b.error_hint(
+                    &item.origin,
+                    format!("`{option} = {name}` is not a shared socket reference"),
+                    "write `=N`, N counting `shared-socket` lines from 0".to_owned(),
+                );
                 None
             }
         };
@@ -438,15 +594,27 @@ fn parse_socket(b: &mut Builder<'_>, option: &'static str, item: &Item, protocol
         return Some(spec(SocketAddr::Unix(PathBuf::from(&name))));
     }
     let (host, port) = (&name[..colon], &name[colon + 1..]);
-    let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
     let valid_host = host.is_empty()
         || host.parse::<std::net::IpAddr>().is_ok()
-        || host.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'.');
+        || host
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'.');
     match port.parse::<u16>() {
-        Ok(port) if valid_host => Some(spec(SocketAddr::Tcp { host: host.to_owned(), port })),
+        Ok(port) if valid_host => Some(spec(SocketAddr::Tcp {
+            host: host.to_owned(),
+            port,
+        })),
         _ => {
-            b.error(&item.origin, format!("`{option} = {name}` is not a valid address")).hint =
-                Some("write `HOST:PORT`, `:PORT`, `[::1]:PORT`, a UNIX socket path or `@abstract`".to_owned());
+            b.error_hint(
+                &item.origin,
+                format!("`{option} = {name}` is not a valid address"),
+                "write `HOST:PORT`, `:PORT`, `[::1]:PORT`, a UNIX socket path or `@abstract`"
+                    .to_owned(),
+            );
             None
         }
     }
@@ -454,7 +622,8 @@ fn parse_socket(b: &mut Builder<'_>, option: &'static str, item: &Item, protocol
 
 fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_') && chars.all(|c| c.is_alphanumeric() || c == '_')
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || c == '_')
 }
 
 /// Parses `pkg.mod[:callable[()]]`.
@@ -476,11 +645,17 @@ fn parse_module(value: &str) -> Option<AppSource> {
     if callable.is_some_and(|c| !is_identifier(c)) {
         return None;
     }
-    Some(AppSource::Module { module: module.to_owned(), callable: callable.map(str::to_owned), factory })
+    Some(AppSource::Module {
+        module: module.to_owned(),
+        callable: callable.map(str::to_owned),
+        factory,
+    })
 }
 
 fn is_app_file(value: &str) -> bool {
-    Path::new(value).extension().is_some_and(|e| e == "py" || e == "wsgi")
+    Path::new(value)
+        .extension()
+        .is_some_and(|e| e == "py" || e == "wsgi")
 }
 
 fn build_apps(b: &mut Builder<'_>, chdir: Option<&Path>) -> Vec<AppSpec> {
@@ -489,15 +664,24 @@ fn build_apps(b: &mut Builder<'_>, chdir: Option<&Path>) -> Vec<AppSpec> {
     let file = b.eff.last("wsgi-file").cloned();
     if let Some(item) = &module {
         let value = item.value.render();
-        match parse_module(&value) {
-            Some(source) => apps.push(AppSpec { mountpoint: String::new(), source, origin: item.origin.clone() }),
+        // `app.py` would parse as module `py` of package `app`; it is always a file meant.
+        match parse_module(&value).filter(|_| !is_app_file(&value)) {
+            Some(source) => apps.push(AppSpec {
+                mountpoint: String::new(),
+                source,
+                origin: item.origin.clone(),
+            }),
             None => {
                 let hint = if is_app_file(&value) {
                     format!("`{value}` is a file: write `wsgi-file = {value}`")
                 } else {
                     "write `package.module`, `package.module:callable` or `package.module:factory()`".to_owned()
                 };
-                b.error(&item.origin, format!("`module = {value}` is not a Python module name")).hint = Some(hint);
+                b.error_hint(
+                    &item.origin,
+                    format!("`module = {value}` is not a Python module name"),
+                    hint,
+                );
             }
         }
     }
@@ -510,13 +694,21 @@ fn build_apps(b: &mut Builder<'_>, chdir: Option<&Path>) -> Vec<AppSpec> {
             );
         } else {
             check_app_file(b, &value, chdir, &item.origin);
-            apps.push(AppSpec { mountpoint: String::new(), source: AppSource::File(PathBuf::from(&value)), origin: item.origin.clone() });
+            apps.push(AppSpec {
+                mountpoint: String::new(),
+                source: AppSource::File(PathBuf::from(&value)),
+                origin: item.origin.clone(),
+            });
         }
     }
     for item in b.eff.items("mount").to_vec() {
         let value = item.value.render();
         let Some((mountpoint, app)) = value.split_once('=') else {
-            b.error(&item.origin, format!("invalid mount `{value}`")).hint = Some("write `MOUNTPOINT=APP`, e.g. `/app1=app1.py` or `/api=api.wsgi:app`".to_owned());
+            b.error_hint(
+                &item.origin,
+                format!("invalid mount `{value}`"),
+                "write `MOUNTPOINT=APP`, e.g. `/app1=app1.py` or `/api=api.wsgi:app`".to_owned(),
+            );
             continue;
         };
         let source = if is_app_file(app) {
@@ -526,9 +718,18 @@ fn build_apps(b: &mut Builder<'_>, chdir: Option<&Path>) -> Vec<AppSpec> {
             parse_module(app)
         };
         match source {
-            Some(source) => apps.push(AppSpec { mountpoint: mountpoint.to_owned(), source, origin: item.origin.clone() }),
-            None => b.error(&item.origin, format!("invalid mount `{value}`: `{app}` is neither a .py/.wsgi file nor a module")).hint =
-                Some("write `MOUNTPOINT=package.module:callable` or `MOUNTPOINT=file.py`".to_owned()),
+            Some(source) => apps.push(AppSpec {
+                mountpoint: mountpoint.to_owned(),
+                source,
+                origin: item.origin.clone(),
+            }),
+            None => b.error_hint(
+                &item.origin,
+                format!(
+                    "invalid mount `{value}`: `{app}` is neither a .py/.wsgi file nor a module"
+                ),
+                "write `MOUNTPOINT=package.module:callable` or `MOUNTPOINT=file.py`".to_owned(),
+            ),
         }
     }
     apps
@@ -536,21 +737,31 @@ fn build_apps(b: &mut Builder<'_>, chdir: Option<&Path>) -> Vec<AppSpec> {
 
 fn check_app_file(b: &mut Builder<'_>, value: &str, chdir: Option<&Path>, origin: &Origin) {
     let path = match chdir {
-        Some(dir) => dir.join(value),
-        None => PathBuf::from(value),
+        Some(dir) => b.cwd.join(dir).join(value),
+        None => b.cwd.join(value),
     };
     if !path.is_file() {
-        b.host(origin, format!("WSGI file `{}` does not exist", path.display()), None);
+        b.host(
+            origin,
+            format!("WSGI file `{}` does not exist", path.display()),
+            None,
+        );
     }
 }
 
 /// Checks a virtualenv: it exists, and its `pyvenv.cfg` names the embedded Python version.
 fn check_venv(b: &mut Builder<'_>, home: &Path, origin: &Origin) {
     if !home.is_dir() {
-        b.host(origin, format!("virtualenv `{}` does not exist", home.display()), Some("create it with `/usr/bin/python3 -m venv DIR`".to_owned()));
+        b.host(
+            origin,
+            format!("virtualenv `{}` does not exist", home.display()),
+            Some("create it with `/usr/bin/python3 -m venv DIR`".to_owned()),
+        );
         return;
     }
-    let Ok(cfg) = std::fs::read_to_string(home.join("pyvenv.cfg")) else { return };
+    let Ok(cfg) = std::fs::read_to_string(home.join("pyvenv.cfg")) else {
+        return;
+    };
     let version = cfg.lines().find_map(|l| {
         let (k, v) = l.split_once('=')?;
         matches!(k.trim(), "version" | "version_info").then(|| v.trim().to_owned())

@@ -29,11 +29,23 @@ fn context() -> Context {
     }
 }
 
-fn load(text: &str, format: Format, section: Option<&str>) -> (Effective, Vec<emperor_options::Diagnostic>) {
+fn load(
+    text: &str,
+    format: Format,
+    section: Option<&str>,
+) -> (Effective, Vec<emperor_options::Diagnostic>) {
     let ctx = context();
     let mut loader = Loader::new(&ctx);
     let path = Path::new("/nonexistent/fuzz.cfg");
-    loader.load_text("fuzz.cfg", "fuzz.cfg", path, section, format, text, &Origin::Builtin);
+    loader.load_text(
+        "fuzz.cfg",
+        "fuzz.cfg",
+        path,
+        section,
+        format,
+        text,
+        &Origin::Builtin,
+    );
     Effective::resolve(loader.finish())
 }
 
@@ -41,11 +53,60 @@ fn load(text: &str, format: Format, section: Option<&str>) -> (Effective, Vec<em
 /// sections, directives, references and markup far more often than uniform random text would.
 fn config_like() -> impl Strategy<Value = String> {
     let atoms = prop::sample::select(vec![
-        "[uwsgi]\n", "[other]\n", "\n", "\r\n", " = ", "=", ";", "#", "%", "%d", "%(", "%(a)", "$(", "$(HOME)",
-        "@(", ")", "(", "socket", "processes", "if-env = HOME\n", "for = a b\n", "endif\n", "endfor\n",
-        "else\n", "ini = :other\n", "set = a=1\n", "a = %(a)\n", "%(a + 1 * 2)", "master", "true", "4", "x",
-        "<uwsgi>", "</uwsgi>", "<socket>", "</socket>", "<master/>", "&amp;", "&lt;", "&#65;", "<!DOCTYPE",
-        "{", "}", "[", "]", "\"uwsgi\"", "\"socket\"", ":", ",", "true", "null", "1.5", "\"", "\\u00e9",
+        "[uwsgi]\n",
+        "[other]\n",
+        "\n",
+        "\r\n",
+        " = ",
+        "=",
+        ";",
+        "#",
+        "%",
+        "%d",
+        "%(",
+        "%(a)",
+        "$(",
+        "$(HOME)",
+        "@(",
+        ")",
+        "(",
+        "socket",
+        "processes",
+        "if-env = HOME\n",
+        "for = a b\n",
+        "endif\n",
+        "endfor\n",
+        "else\n",
+        "ini = :other\n",
+        "set = a=1\n",
+        "a = %(a)\n",
+        "%(a + 1 * 2)",
+        "master",
+        "true",
+        "4",
+        "x",
+        "<uwsgi>",
+        "</uwsgi>",
+        "<socket>",
+        "</socket>",
+        "<master/>",
+        "&amp;",
+        "&lt;",
+        "&#65;",
+        "<!DOCTYPE",
+        "{",
+        "}",
+        "[",
+        "]",
+        "\"uwsgi\"",
+        "\"socket\"",
+        ":",
+        ",",
+        "true",
+        "null",
+        "1.5",
+        "\"",
+        "\\u00e9",
     ]);
     prop::collection::vec(atoms, 0..64).prop_map(|v| v.concat())
 }

@@ -40,7 +40,14 @@ impl HostFacts {
             .flatten()
             .map_or_else(|| gid.to_string(), |g| g.name);
         let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-        HostFacts { hostname, uid: uid.as_raw(), user, gid: gid.as_raw(), group, cpus }
+        HostFacts {
+            hostname,
+            uid: uid.as_raw(),
+            user,
+            gid: gid.as_raw(),
+            group,
+            cpus,
+        }
     }
 }
 

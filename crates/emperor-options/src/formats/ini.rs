@@ -61,7 +61,11 @@ pub fn parse(text: &str, path: &FilePath, section: &str) -> (Parsed, bool) {
                 value: Some(value.trim_matches([' ', '\t', '\r']).to_owned()),
                 line: line_no,
             },
-            None => RawEntry { key: line.to_owned(), value: None, line: line_no },
+            None => RawEntry {
+                key: line.to_owned(),
+                value: None,
+                line: line_no,
+            },
         };
         parsed.entries.push(entry);
     }
@@ -76,7 +80,12 @@ mod tests {
 
     fn entries(text: &str, section: &str) -> Vec<(String, Option<String>, u32)> {
         let path: FilePath = Arc::from(Path::new("t.ini"));
-        parse(text, &path, section).0.entries.into_iter().map(|e| (e.key, e.value, e.line)).collect()
+        parse(text, &path, section)
+            .0
+            .entries
+            .into_iter()
+            .map(|e| (e.key, e.value, e.line))
+            .collect()
     }
 
     fn kv(k: &str, v: Option<&str>, line: u32) -> (String, Option<String>, u32) {
@@ -99,7 +108,10 @@ mod tests {
     #[test]
     fn bare_key_and_empty_value_differ() {
         let text = "[uwsgi]\nmaster\nvacuum =\n";
-        assert_eq!(entries(text, "uwsgi"), vec![kv("master", None, 2), kv("vacuum", Some(""), 3)]);
+        assert_eq!(
+            entries(text, "uwsgi"),
+            vec![kv("master", None, 2), kv("vacuum", Some(""), 3)]
+        );
     }
 
     #[test]
@@ -111,7 +123,10 @@ mod tests {
     #[test]
     fn sections_repeat_and_lines_before_any_section_are_ignored() {
         let text = "stray = 1\n[uwsgi]\na = 1\n[other]\nb = 2\n[uwsgi]\nc = 3\n";
-        assert_eq!(entries(text, "uwsgi"), vec![kv("a", Some("1"), 3), kv("c", Some("3"), 7)]);
+        assert_eq!(
+            entries(text, "uwsgi"),
+            vec![kv("a", Some("1"), 3), kv("c", Some("3"), 7)]
+        );
         assert_eq!(entries(text, "other"), vec![kv("b", Some("2"), 5)]);
     }
 

@@ -27,7 +27,11 @@ pub struct RawEntry {
 
 impl RawEntry {
     pub fn new(key: impl Into<String>, value: impl Into<String>, line: u32) -> RawEntry {
-        RawEntry { key: key.into(), value: Some(value.into()), line }
+        RawEntry {
+            key: key.into(),
+            value: Some(value.into()),
+            line,
+        }
     }
 }
 

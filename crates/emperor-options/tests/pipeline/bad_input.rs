@@ -9,7 +9,11 @@ use crate::util::{Sandbox, render, render_without_status, row, snapshot, values}
 fn timed_check(sb: &Sandbox, spec: &str) -> emperor_options::Checked {
     let started = Instant::now();
     let checked = sb.check(spec);
-    assert!(started.elapsed() < Duration::from_secs(1), "{spec} took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{spec} took {:?}",
+        started.elapsed()
+    );
     checked
 }
 
@@ -43,7 +47,10 @@ fn broken_files_are_clear_errors() {
     sb.write("garbage.ini", garbage(4096));
     sb.write("garbage.json", garbage(4096));
     sb.write("garbage.xml", garbage(4096));
-    sb.write("latin1.ini", b"[uwsgi]\nprocesses = 2\nchdir = /srv/caf\xe9\n".as_slice());
+    sb.write(
+        "latin1.ini",
+        b"[uwsgi]\nprocesses = 2\nchdir = /srv/caf\xe9\n".as_slice(),
+    );
     sb.write("nul.ini", b"[uwsgi]\nprocesses = 2\x00\n".as_slice());
     sb.write("empty.ini", "");
     sb.write("empty.json", "");
@@ -78,15 +85,34 @@ fn broken_files_are_clear_errors() {
 fn bom_and_crlf() {
     let sb = Sandbox::new();
     sb.write("bom.ini", "\u{feff}[uwsgi]\nprocesses = 2\n");
-    sb.write("crlf.ini", "[uwsgi]\r\nprocesses = 2\r\nsocket = :8000\r\nvacuum\r\n");
-    sb.write("bom-crlf.json", "\u{feff}{\r\n\"uwsgi\": {\r\n\"processes\": 2\r\n}\r\n}\r\n");
-    sb.write("bom.xml", "\u{feff}<uwsgi>\r\n<processes>2</processes>\r\n</uwsgi>\r\n");
+    sb.write(
+        "crlf.ini",
+        "[uwsgi]\r\nprocesses = 2\r\nsocket = :8000\r\nvacuum\r\n",
+    );
+    sb.write(
+        "bom-crlf.json",
+        "\u{feff}{\r\n\"uwsgi\": {\r\n\"processes\": 2\r\n}\r\n}\r\n",
+    );
+    sb.write(
+        "bom.xml",
+        "\u{feff}<uwsgi>\r\n<processes>2</processes>\r\n</uwsgi>\r\n",
+    );
     let mut table = String::new();
     for spec in ["bom.ini", "crlf.ini", "bom-crlf.json", "bom.xml"] {
         let checked = timed_check(&sb, spec);
-        assert!(!checked.has_errors(), "{spec}: {}", render(&checked.diagnostics));
+        assert!(
+            !checked.has_errors(),
+            "{spec}: {}",
+            render(&checked.diagnostics)
+        );
         assert_eq!(values(&checked, "processes"), ["2"], "{spec}");
-        row(&mut table, spec, "", "", &render_without_status(&checked.diagnostics));
+        row(
+            &mut table,
+            spec,
+            "",
+            "",
+            &render_without_status(&checked.diagnostics),
+        );
     }
     let checked = sb.check("crlf.ini");
     assert_eq!(values(&checked, "socket"), [":8000"]);
@@ -99,10 +125,30 @@ fn bom_and_crlf() {
 fn deep_nesting_and_entity_expansion() {
     let sb = Sandbox::new();
     let depth = 10_000;
-    sb.write("deep.json", format!("{{\"uwsgi\": {{\"socket\": {}{}}}}}", "[".repeat(depth), "]".repeat(depth)));
-    sb.write("deep-objects.json", format!("{}{}", "{\"a\":".repeat(depth), "}".repeat(depth)));
-    sb.write("deep.xml", format!("<uwsgi>{}{}</uwsgi>", "<a>".repeat(depth), "</a>".repeat(depth)));
-    sb.write("deep-unclosed.xml", format!("<uwsgi>{}", "<a>".repeat(depth)));
+    sb.write(
+        "deep.json",
+        format!(
+            "{{\"uwsgi\": {{\"socket\": {}{}}}}}",
+            "[".repeat(depth),
+            "]".repeat(depth)
+        ),
+    );
+    sb.write(
+        "deep-objects.json",
+        format!("{}{}", "{\"a\":".repeat(depth), "}".repeat(depth)),
+    );
+    sb.write(
+        "deep.xml",
+        format!(
+            "<uwsgi>{}{}</uwsgi>",
+            "<a>".repeat(depth),
+            "</a>".repeat(depth)
+        ),
+    );
+    sb.write(
+        "deep-unclosed.xml",
+        format!("<uwsgi>{}", "<a>".repeat(depth)),
+    );
     sb.write(
         "laughs.xml",
         r#"<?xml version="1.0"?>
@@ -116,8 +162,14 @@ fn deep_nesting_and_entity_expansion() {
 "#,
     );
     sb.write("external.xml", "<?xml version=\"1.0\"?>\n<!DOCTYPE u [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>\n<uwsgi><chdir>&x;</chdir></uwsgi>\n");
-    sb.write("undeclared.xml", "<uwsgi>\n<chdir>&lol;</chdir>\n</uwsgi>\n");
-    sb.write("charref.xml", "<uwsgi>\n<chdir>/srv/&#99;af&#xe9;</chdir>\n</uwsgi>\n");
+    sb.write(
+        "undeclared.xml",
+        "<uwsgi>\n<chdir>&lol;</chdir>\n</uwsgi>\n",
+    );
+    sb.write(
+        "charref.xml",
+        "<uwsgi>\n<chdir>/srv/&#99;af&#xe9;</chdir>\n</uwsgi>\n",
+    );
     let rows: &[(&str, &str)] = &[
         ("10k-deep JSON arrays", "deep.json"),
         ("10k-deep JSON objects", "deep-objects.json"),
@@ -145,12 +197,37 @@ fn deep_nesting_and_entity_expansion() {
 fn deep_blocks_and_include_chains() {
     let sb = Sandbox::new();
     let depth = 10_000;
-    sb.write("blocks.ini", format!("[uwsgi]\n{}processes = 2\n{}", "if-env = HOME\n".repeat(depth), "endif\n".repeat(depth)));
+    sb.write(
+        "blocks.ini",
+        format!(
+            "[uwsgi]\n{}processes = 2\n{}",
+            "if-env = HOME\n".repeat(depth),
+            "endif\n".repeat(depth)
+        ),
+    );
     let checked = timed_check(&sb, "blocks.ini");
-    assert_eq!(values(&checked, "processes"), ["2"]);
+    assert!(checked.has_errors());
+    let mut messages = render(&checked.diagnostics);
+
+    // Ten nested `for-times = 10`: ten billion lines, stopped early.
+    sb.write(
+        "loops.ini",
+        format!(
+            "[uwsgi]\n{}socket = :%(_)\n{}",
+            "for-times = 10\n".repeat(10),
+            "endfor\n".repeat(10)
+        ),
+    );
+    let checked = timed_check(&sb, "loops.ini");
+    assert!(checked.has_errors());
+    messages.push_str(&render(&checked.diagnostics));
+    snapshot!("deep_and_exploding_blocks", messages);
 
     for i in 0..100 {
-        sb.write(&format!("chain{i}.ini"), format!("[uwsgi]\nini = chain{}.ini\n", i + 1));
+        sb.write(
+            &format!("chain{i}.ini"),
+            format!("[uwsgi]\nini = chain{}.ini\n", i + 1),
+        );
     }
     let checked = timed_check(&sb, "chain0.ini");
     assert!(checked.has_errors());

@@ -16,7 +16,7 @@ fn json_arrays_order_and_literals() {
     "vacuum": true,
     "master": false,
     "harakiri": null,
-    "chdir": "/srv/app",
+    "chdir": "/",
     "env": ["A=1", "B=2"],
     "lazy-apps": false
   }
@@ -24,8 +24,25 @@ fn json_arrays_order_and_literals() {
     );
     let checked = sb.check("app.json");
     assert_eq!(render_without_status(&checked.diagnostics), "");
-    let order: Vec<&str> = checked.effective.settings.iter().map(|s| s.def.name).collect();
-    assert_eq!(order, ["socket", "processes", "vacuum", "master", "harakiri", "chdir", "env", "lazy-apps"]);
+    let order: Vec<&str> = checked
+        .effective
+        .settings
+        .iter()
+        .map(|s| s.def.name)
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "socket",
+            "processes",
+            "vacuum",
+            "master",
+            "harakiri",
+            "chdir",
+            "env",
+            "lazy-apps"
+        ]
+    );
     assert_eq!(values(&checked, "socket"), [":1", ":2"]);
     assert_eq!(values(&checked, "processes"), ["4"]);
     assert_eq!(values(&checked, "vacuum"), ["true"]);
@@ -38,7 +55,10 @@ fn json_arrays_order_and_literals() {
 #[test]
 fn json_named_object_and_errors() {
     let sb = Sandbox::new();
-    sb.write("app.json", r#"{"uwsgi": {"processes": 2}, "prod": {"processes": 8}}"#);
+    sb.write(
+        "app.json",
+        r#"{"uwsgi": {"processes": 2}, "prod": {"processes": 8}}"#,
+    );
     assert_eq!(values(&sb.check("app.json:prod"), "processes"), ["8"]);
     assert_eq!(values(&sb.check("app.json"), "processes"), ["2"]);
 
@@ -47,19 +67,49 @@ fn json_named_object_and_errors() {
         ("missing object", r#"{"prod": {}}"#, ""),
         ("missing named object", r#"{"uwsgi": {}}"#, ":prod"),
         ("float", "{\"uwsgi\": {\n  \"reload-on-rss\": 1.5\n}}", ""),
-        ("nested object", "{\"uwsgi\": {\n  \"socket\": {\"a\": 1}\n}}", ""),
-        ("nested array", "{\"uwsgi\": {\n  \"socket\": [[\":1\"]]\n}}", ""),
-        ("trailing comma", "{\"uwsgi\": {\n  \"socket\": \":1\",\n}}", ""),
-        ("duplicate key", "{\"uwsgi\": {\n  \"socket\": \":1\",\n  \"socket\": \":2\"\n}}", ""),
+        (
+            "nested object",
+            "{\"uwsgi\": {\n  \"socket\": {\"a\": 1}\n}}",
+            "",
+        ),
+        (
+            "nested array",
+            "{\"uwsgi\": {\n  \"socket\": [[\":1\"]]\n}}",
+            "",
+        ),
+        (
+            "trailing comma",
+            "{\"uwsgi\": {\n  \"socket\": \":1\",\n}}",
+            "",
+        ),
+        (
+            "duplicate key",
+            "{\"uwsgi\": {\n  \"socket\": \":1\",\n  \"socket\": \":2\"\n}}",
+            "",
+        ),
         ("not an object", "[1, 2]", ""),
-        ("`100%` eats the quote", "{\"uwsgi\": {\n  \"log-format\": \"100%\"\n}}", ""),
-        ("`100%%` is fine", "{\"uwsgi\": {\n  \"log-format\": \"100%%\"\n}}", ""),
+        (
+            "`100%` eats the quote",
+            "{\"uwsgi\": {\n  \"log-format\": \"100%\"\n}}",
+            "",
+        ),
+        (
+            "`100%%` is fine",
+            "{\"uwsgi\": {\n  \"log-format\": \"100%%\"\n}}",
+            "",
+        ),
     ];
     let mut table = String::new();
     for (name, text, suffix) in rows {
         sb.write("t.json", text);
         let checked = sb.check(&format!("t.json{suffix}"));
-        row(&mut table, name, &format!("t.json{suffix}: {text}"), "", &render_without_status(&checked.diagnostics));
+        row(
+            &mut table,
+            name,
+            &format!("t.json{suffix}: {text}"),
+            "",
+            &render_without_status(&checked.diagnostics),
+        );
     }
     snapshot!("json_errors", table);
 }
@@ -80,7 +130,7 @@ fn xml_ids_and_elements() {
     <socket>:9001</socket>
     <processes>8</processes>
     <vacuum/>
-    <chdir>/srv/a&amp;b</chdir>
+    <procname>a&amp;b &lt;1&gt;</procname>
   </uwsgi>
 </all>
 "#,
@@ -90,7 +140,7 @@ fn xml_ids_and_elements() {
     assert_eq!(values(&checked, "socket"), [":9000", ":9001"]);
     assert_eq!(values(&checked, "processes"), ["8"]);
     assert_eq!(values(&checked, "vacuum"), ["true"]);
-    assert_eq!(values(&checked, "chdir"), ["/srv/a&b"]);
+    assert_eq!(values(&checked, "procname"), ["a&b <1>"]);
     assert_eq!(crate::util::origin_of(&checked, "processes"), "app.xml:10");
     // Without an id, the first `<uwsgi>` block.
     assert_eq!(values(&sb.check("app.xml"), "socket"), [":8000"]);
@@ -100,7 +150,11 @@ fn xml_ids_and_elements() {
     assert_eq!(values(&checked, "socket"), [":7000"]);
     assert_eq!(values(&checked, "mount"), ["/api=api.wsgi:app"]);
 
-    let rows: &[(&str, &str)] = &[("unknown id", "app.xml:staging"), ("empty id", "app.xml:"), ("not XML", "bad.xml")];
+    let rows: &[(&str, &str)] = &[
+        ("unknown id", "app.xml:staging"),
+        ("empty id", "app.xml:"),
+        ("not XML", "bad.xml"),
+    ];
     sb.write("bad.xml", "<uwsgi><socket>:1</uwsgi>");
     let mut table = String::new();
     for (name, spec) in rows {

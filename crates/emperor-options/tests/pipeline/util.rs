@@ -41,7 +41,10 @@ impl Sandbox {
     /// 1700000000.123456, binary `/usr/bin/emperor`; environment `HOME=/home/alice`, `APP=demo`,
     /// `EMPTY=` and nothing else.
     pub fn new() -> Sandbox {
-        let dir = tempfile::Builder::new().prefix(TMP_PREFIX).tempdir().expect("create temp dir");
+        let dir = tempfile::Builder::new()
+            .prefix(TMP_PREFIX)
+            .tempdir()
+            .expect("create temp dir");
         let root = dir.path().canonicalize().expect("canonicalize temp dir");
         let ctx = Context {
             cwd: root.clone(),
@@ -62,7 +65,11 @@ impl Sandbox {
             start: UNIX_EPOCH + Duration::new(1_700_000_000, 123_456_000),
             reloading: false,
         };
-        Sandbox { _dir: dir, root, ctx }
+        Sandbox {
+            _dir: dir,
+            root,
+            ctx,
+        }
     }
 
     /// Sets an environment variable of the context.
@@ -113,7 +120,10 @@ impl Sandbox {
 
     /// A command line, after the `UWSGI_*` variables of the context.
     pub fn argv(&self, args: &[&str]) -> Checked {
-        let args: Vec<String> = std::iter::once("emperor").chain(args.iter().copied()).map(str::to_owned).collect();
+        let args: Vec<String> = std::iter::once("emperor")
+            .chain(args.iter().copied())
+            .map(str::to_owned)
+            .collect();
         emperor_options::from_command_line(&self.ctx, &args, Mode::Check)
     }
 
@@ -135,9 +145,13 @@ pub fn entry_lines(loaded: &Loaded) -> Vec<String> {
         .collect()
 }
 
-/// The value of the first entry named `key`: `None` if absent, `Some(None)` for a bare key.
-pub fn first_value(loaded: &Loaded, key: &str) -> Option<Option<String>> {
-    loaded.entries.iter().find(|e| e.key == key).map(|e| e.value.clone())
+/// The value of the first entry named `key` (`None` if absent or a bare key).
+pub fn first_value(loaded: &Loaded, key: &str) -> Option<String> {
+    loaded
+        .entries
+        .iter()
+        .find(|e| e.key == key)
+        .and_then(|e| e.value.clone())
 }
 
 /// Every diagnostic as the user sees it, one after the other.
@@ -154,19 +168,30 @@ pub fn render(diags: &[Diagnostic]) -> String {
 pub fn render_without_status(diags: &[Diagnostic]) -> String {
     let kept: Vec<Diagnostic> = diags
         .iter()
-        .filter(|d| !(d.message.ends_with("is not implemented yet") || d.message.contains("` has no effect: ")))
+        .filter(|d| {
+            !(d.message.ends_with("is not implemented yet")
+                || d.message.contains("` has no effect: "))
+        })
         .cloned()
         .collect();
     render(&kept)
 }
 
 pub fn errors(diags: &[Diagnostic]) -> usize {
-    diags.iter().filter(|d| d.severity == Severity::Error).count()
+    diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count()
 }
 
 /// The values of an effective option, rendered as `emperor check` prints them.
 pub fn values(checked: &Checked, name: &str) -> Vec<String> {
-    checked.effective.items(name).iter().map(|i| i.value.render()).collect()
+    checked
+        .effective
+        .items(name)
+        .iter()
+        .map(|i| i.value.render())
+        .collect()
 }
 
 /// The typed value of an effective option's last item.
@@ -176,7 +201,11 @@ pub fn last(checked: &Checked, name: &str) -> Option<Value> {
 
 /// The origin of an effective option's last item, as `file:line`.
 pub fn origin_of(checked: &Checked, name: &str) -> String {
-    checked.effective.last(name).map(|i| i.origin.to_string()).unwrap_or_default()
+    checked
+        .effective
+        .last(name)
+        .map(|i| i.origin.to_string())
+        .unwrap_or_default()
 }
 
 /// Adds a row to a table snapshot: its name, the input and what came out.
