@@ -10,6 +10,8 @@ use std::process::ExitCode;
 
 use emperor_options::{Checked, Context, Diagnostic, Mode, Severity, Typed};
 
+mod vassal;
+
 const USAGE: &str = "\
 emperor: uWSGI's Emperor and vassal runtime for Python WSGI apps
 
@@ -17,7 +19,7 @@ usage:
   emperor check [--verbose] FILE[:section]...   validate config files, print the effective options
   emperor stats ADDR [--format json]            show a stats socket (not implemented yet)
   emperor top ADDR                              live view of a stats socket (not implemented yet)
-  emperor [OPTIONS] [FILE.ini|.xml|.json]...    run a vassal or, with `--emperor DIR`, the Emperor
+  emperor [OPTIONS] [FILE.ini|.xml|.json]...    serve an app (a vassal) or, with `--emperor DIR`, the Emperor
 
 Options use uWSGI's names and grammar: `--socket 127.0.0.1:3031`, `--module=app:app`, `-M -p 4`.
 The option table: docs/options.md.
@@ -115,7 +117,7 @@ fn role(checked: &Checked) -> &'static str {
     }
 }
 
-/// The flat grammar: a vassal or the Emperor. Both roles land in later issues.
+/// The flat grammar: a vassal or the Emperor.
 fn serve(args: &[String]) -> ExitCode {
     let ctx = Context::current();
     let checked = emperor_options::from_command_line(&ctx, args, Mode::Start);
@@ -123,12 +125,16 @@ fn serve(args: &[String]) -> ExitCode {
     if checked.has_errors() {
         return ExitCode::FAILURE;
     }
-    let what = match checked.typed {
-        Some(Typed::Emperor(_)) => "the Emperor",
-        _ => "serving a vassal",
-    };
-    eprintln!(
-        "emperor: error: {what} is not implemented yet; `emperor check` validates configs today"
-    );
-    ExitCode::FAILURE
+    match checked.typed {
+        Some(Typed::Vassal(cfg)) => exit_code(vassal::run(*cfg, &checked.effective, args, &ctx)),
+        Some(Typed::Emperor(_)) => {
+            eprintln!("emperor: error: the Emperor is not implemented yet; `emperor check` validates configs today");
+            ExitCode::FAILURE
+        }
+        None => ExitCode::FAILURE,
+    }
+}
+
+fn exit_code(code: i32) -> ExitCode {
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
 }

@@ -232,14 +232,10 @@ fn subcommands_and_roles_not_built_yet_say_so() {
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("`emperor stats` is not implemented yet")
     );
-    let out = emperor()
-        .args(["--socket", ":3031", "--module", "app"])
-        .output()
-        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = emperor().args(["--emperor", &dir.path().display().to_string()]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("serving a vassal is not implemented yet")
-    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the Emperor is not implemented yet"));
     let out = emperor().args(["--proceses", "4"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);

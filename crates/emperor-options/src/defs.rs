@@ -207,38 +207,38 @@ pub const OPTIONS: &[OptionDef] = &[
     opt("socket", Kind::List)
         .short('s')
         .doc("listen on `host:port`, `:port`, a UNIX path or `@abstract`, speaking `protocol`")
-        .planned(),
+        .implemented(),
     opt("uwsgi-socket", Kind::List)
         .doc("listen on an address speaking the uwsgi protocol, whatever `protocol` says")
-        .planned(),
+        .implemented(),
     opt("http-socket", Kind::List)
         .doc("listen on an address speaking HTTP/1.1, answered by the workers")
-        .planned(),
+        .implemented(),
     opt("http11-socket", Kind::List)
         .doc("listen on an address speaking HTTP/1.1 with keep-alive (as `http-socket` does)")
-        .planned(),
+        .implemented(),
     opt("http", Kind::List)
         .aliases(&["httprouter"])
         .group("http")
         .doc("serve HTTP on an address; the workers answer it directly, there is no router process")
-        .planned(),
+        .implemented(),
     opt("shared-socket", Kind::List)
         .doc("bind a socket before dropping privileges, for `=N` references in socket options")
-        .planned(),
+        .implemented(),
     opt("protocol", Kind::Str)
         .aliases(&["socket-protocol"])
         .default("uwsgi")
         .doc("protocol of plain `socket` listeners: `uwsgi` or `http`")
-        .planned(),
+        .implemented(),
     opt("chmod-socket", Kind::Str)
         .aliases(&["chmod"])
         .short('C')
         .arg(Arg::Optional)
         .doc("permissions of UNIX sockets (e.g. `660`; bare means `666`)")
-        .planned(),
+        .implemented(),
     opt("chown-socket", Kind::Str)
         .doc("owner of UNIX sockets, `user` or `user:group`")
-        .planned(),
+        .implemented(),
     opt("abstract-socket", Kind::Flag)
         .short('a')
         .doc("create UNIX sockets in the abstract namespace")
@@ -247,11 +247,11 @@ pub const OPTIONS: &[OptionDef] = &[
         .short('l')
         .default("100")
         .doc("listen backlog of every socket")
-        .planned(),
+        .implemented(),
     opt("vacuum", Kind::Flag)
         .scope(Scope::Both)
         .doc("remove UNIX sockets and pidfiles on exit")
-        .planned(),
+        .implemented(),
     opt("reuse-port", Kind::Flag)
         .doc("set SO_REUSEPORT on TCP listeners (an opt-in tuning)")
         .planned(),
@@ -259,15 +259,15 @@ pub const OPTIONS: &[OptionDef] = &[
         .short('z')
         .default("4")
         .doc("seconds a connection may stay silent while a request is read or a response written")
-        .planned(),
+        .implemented(),
     opt("buffer-size", Kind::Int)
         .short('b')
         .default("4096")
         .doc("largest request head in bytes (uwsgi vars or HTTP request line and headers)")
-        .planned(),
+        .implemented(),
     opt("post-buffering", Kind::Size)
         .doc("request bodies up to this many bytes stay in memory, larger ones go to a temp file")
-        .planned(),
+        .implemented(),
     opt("add-header", Kind::List)
         .doc("add a header (`Name: value`) to every response")
         .planned(),
@@ -282,7 +282,7 @@ pub const OPTIONS: &[OptionDef] = &[
         .short('p')
         .default("1")
         .doc("number of worker processes")
-        .planned(),
+        .implemented(),
     opt("threads", Kind::Int)
         .default("1")
         .doc("number of Python threads per worker")
@@ -304,18 +304,18 @@ pub const OPTIONS: &[OptionDef] = &[
         .noop("workers accept with EPOLLEXCLUSIVE; no accept lock is needed"),
     opt("lazy-apps", Kind::Flag)
         .doc("import the app in each worker after the fork instead of once in the master")
-        .planned(),
+        .implemented(),
     opt("lazy", Kind::Flag)
         .doc("import the app in each worker after the fork; reloads restart only the workers")
         .planned(),
     opt("need-app", Kind::Flag)
         .arg(Arg::Optional)
         .doc("exit with an error when the app cannot be loaded")
-        .planned(),
+        .implemented(),
     opt("harakiri", Kind::Int)
         .short('t')
         .doc("kill and replace a worker whose request runs longer than this many seconds")
-        .planned(),
+        .implemented(),
     opt("harakiri-verbose", Kind::Flag)
         .doc("log what a worker was doing when harakiri kills it")
         .planned(),
@@ -329,7 +329,7 @@ pub const OPTIONS: &[OptionDef] = &[
     opt("max-requests", Kind::Size)
         .short('R')
         .doc("recycle a worker after this many requests")
-        .planned(),
+        .implemented(),
     opt("max-requests-delta", Kind::Size)
         .doc("add worker number times this to `max-requests`, so workers do not recycle together")
         .planned(),
@@ -368,7 +368,7 @@ pub const OPTIONS: &[OptionDef] = &[
         .planned(),
     opt("no-orphans", Kind::Flag)
         .doc("make workers exit when their master dies")
-        .planned(),
+        .noop("workers always die with their master (PR_SET_PDEATHSIG)"),
     opt("reload-mercy", Kind::Int)
         .scope(Scope::Both)
         .doc("seconds processes get to exit on a reload or stop before they are killed")
@@ -376,7 +376,7 @@ pub const OPTIONS: &[OptionDef] = &[
     opt("worker-reload-mercy", Kind::Int)
         .default("60")
         .doc("seconds a worker gets to finish its request on a reload or stop")
-        .planned(),
+        .implemented(),
     opt("touch-reload", Kind::List)
         .doc("reload gracefully when this file's modification time changes")
         .planned()
@@ -466,15 +466,15 @@ pub const OPTIONS: &[OptionDef] = &[
     opt("uid", Kind::Str)
         .scope(Scope::Both)
         .doc("user to run as (name or number), taken after the sockets are bound")
-        .planned(),
+        .implemented(),
     opt("gid", Kind::Str)
         .scope(Scope::Both)
         .doc("group to run as (name or number)")
-        .planned(),
+        .implemented(),
     opt("no-initgroups", Kind::Flag)
         .scope(Scope::Both)
         .doc("do not take the supplementary groups of `uid`")
-        .planned(),
+        .implemented(),
     opt("master-as-root", Kind::Flag)
         .doc("keep the master running as root while the workers drop privileges")
         .planned(),
@@ -485,7 +485,7 @@ pub const OPTIONS: &[OptionDef] = &[
     opt("pidfile", Kind::Str)
         .scope(Scope::Both)
         .doc("write the master's pid to this file, before dropping privileges")
-        .planned(),
+        .implemented(),
     opt("pidfile2", Kind::Str)
         .scope(Scope::Both)
         .doc("write the master's pid to this file, after dropping privileges")
@@ -510,7 +510,7 @@ pub const OPTIONS: &[OptionDef] = &[
         .short('d')
         .scope(Scope::Both)
         .doc("detach into the background and log to this file (under the emperor: only log there)")
-        .planned(),
+        .implemented(),
     opt("daemonize2", Kind::Str)
         .scope(Scope::Both)
         .doc("like `daemonize`, detaching after the app is loaded")
@@ -518,14 +518,14 @@ pub const OPTIONS: &[OptionDef] = &[
     opt("chdir", Kind::Str)
         .scope(Scope::Both)
         .doc("change to this directory before the app is loaded")
-        .planned(),
+        .implemented(),
     opt("chdir2", Kind::Str)
         .doc("change to this directory after the app is loaded")
         .planned(),
     opt("env", Kind::List)
         .scope(Scope::Both)
         .doc("set an environment variable: `KEY=VALUE`")
-        .planned(),
+        .implemented(),
     opt("attach-daemon", Kind::List)
         .doc("run a command beside the workers, restart it when it dies, stop it with the instance")
         .planned()
@@ -580,35 +580,35 @@ pub const OPTIONS: &[OptionDef] = &[
         .short('w')
         .group("python")
         .doc("import the app from a module: `pkg.mod`, `pkg.mod:callable` or `pkg.mod:factory()`")
-        .planned(),
+        .implemented(),
     opt("wsgi-file", Kind::Str)
         .aliases(&["file"])
         .group("python")
         .doc("load the app from a Python file")
-        .planned(),
+        .implemented(),
     opt("callable", Kind::Str)
         .default("application")
         .group("python")
         .doc("name of the WSGI callable in `module` or `wsgi-file`")
-        .planned(),
+        .implemented(),
     opt("pythonpath", Kind::List)
         .aliases(&["python-path", "pp"])
         .group("python")
         .doc("add a directory to `sys.path` (globs allowed; repeatable)")
-        .planned(),
+        .implemented(),
     opt("home", Kind::Str)
         .aliases(&["virtualenv", "venv", "pyhome"])
         .short('H')
         .group("python")
         .doc("virtualenv the app runs in (made by the same Python as emperor's)")
-        .planned(),
+        .implemented(),
     opt("mount", Kind::List)
         .aliases(&["worker-mount"])
         .doc("mount an app at a URL prefix: `/prefix=pkg.mod:app` or `/prefix=file.py`")
-        .planned(),
+        .implemented(),
     opt("manage-script-name", Kind::Flag)
         .doc("move the matched mountpoint from PATH_INFO to SCRIPT_NAME")
-        .planned(),
+        .implemented(),
     opt("ignore-script-name", Kind::Flag)
         .doc("ignore SCRIPT_NAME when choosing the app for a request")
         .planned(),
@@ -618,7 +618,7 @@ pub const OPTIONS: &[OptionDef] = &[
     opt("pyargv", Kind::Str)
         .group("python")
         .doc("set `sys.argv` for the app (split on spaces)")
-        .planned(),
+        .implemented(),
     opt("import", Kind::List)
         .aliases(&["pyimport", "py-import", "python-import"])
         .group("python")
@@ -662,7 +662,7 @@ pub const OPTIONS: &[OptionDef] = &[
     opt("logto", Kind::Str)
         .scope(Scope::Both)
         .doc("write the log to this file")
-        .planned(),
+        .implemented(),
     opt("logto2", Kind::Str)
         .scope(Scope::Both)
         .doc("like `logto`, opened after dropping privileges")
@@ -676,7 +676,7 @@ pub const OPTIONS: &[OptionDef] = &[
     opt("disable-logging", Kind::Flag)
         .short('L')
         .doc("do not log requests (errors are still logged)")
-        .planned(),
+        .implemented(),
     opt("log-format", Kind::Str)
         .aliases(&["logformat"])
         .doc("format of the request log line, with uWSGI's `%(var)` variables")

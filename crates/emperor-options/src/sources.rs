@@ -45,6 +45,9 @@ pub fn load_env<'a>(
 /// Adds the options and config files of a command line. `args[0]` is the program name.
 pub fn load_argv(loader: &mut Loader<'_>, args: &[String]) {
     let mut files: Vec<(usize, &str)> = Vec::new();
+    // Words after an option whose value is optional (`--chmod-socket 666`): getopt takes the
+    // value only as `--chmod-socket=666`, so the word is a (failing) config file name.
+    let mut optional_values: Vec<(usize, String)> = Vec::new();
     let mut i = 1;
     let mut only_files = false;
     while i < args.len() {
@@ -88,7 +91,16 @@ pub fn load_argv(loader: &mut Loader<'_>, args: &[String]) {
                         break;
                     }
                 }
-                (Arg::None | Arg::Optional, None) => None,
+                (Arg::None | Arg::Optional, None) => {
+                    if def.arg == Arg::Optional
+                        && let Some(next) = args.get(i + 1)
+                        && !next.starts_with('-')
+                        && Format::from_path(split_section(next).0).is_none()
+                    {
+                        optional_values.push((i + 1, name.to_owned()));
+                    }
+                    None
+                }
             };
             loader.add(name, value.as_deref(), origin);
         } else {
@@ -144,6 +156,12 @@ pub fn load_argv(loader: &mut Loader<'_>, args: &[String]) {
                     format!(
                         "to serve a module write `--module {name}`; a bare word must be a config file"
                     )
+                };
+                let hint = match optional_values.iter().find(|(at, _)| *at == index) {
+                    Some((_, option)) => {
+                        format!("`--{option}` takes its value only as `--{option}={spec}`")
+                    }
+                    None => hint,
                 };
                 loader.diagnose(
                     Diagnostic::error(

@@ -665,14 +665,16 @@ fn build_apps(b: &mut Builder<'_>, chdir: Option<&Path>) -> Vec<AppSpec> {
     if let Some(item) = &module {
         let value = item.value.render();
         // `app.py` would parse as module `py` of package `app`; it is always a file meant.
-        match parse_module(&value).filter(|_| !is_app_file(&value)) {
+        // `app.py` parses as module `py` of package `app`, but means the file; `proj.wsgi` is
+        // the usual Django module and stays a module.
+        match parse_module(&value).filter(|_| !value.ends_with(".py")) {
             Some(source) => apps.push(AppSpec {
                 mountpoint: String::new(),
                 source,
                 origin: item.origin.clone(),
             }),
             None => {
-                let hint = if is_app_file(&value) {
+                let hint = if value.ends_with(".py") {
                     format!("`{value}` is a file: write `wsgi-file = {value}`")
                 } else {
                     "write `package.module`, `package.module:callable` or `package.module:factory()`".to_owned()

@@ -1,0 +1,217 @@
+//! Listening sockets: TCP, UNIX and abstract UNIX, bound once by the master and inherited by
+//! the workers across `fork` (DESIGN, "Listeners"), and sockets inherited from systemd.
+//!
+//! Sockets are close-on-exec: workers get them by `fork`, not `exec`, and a subprocess an app
+//! starts must not hold the vassal's listeners open.
+
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::linux::net::SocketAddrExt;
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::os::unix::net::UnixListener;
+use std::path::Path;
+
+use nix::sys::socket::{Backlog, listen};
+
+fn set_backlog(fd: &OwnedFd, backlog: u32) -> io::Result<()> {
+    let backlog = Backlog::new(i32::try_from(backlog).unwrap_or(i32::MAX).max(1)).map_err(io::Error::from)?;
+    listen(fd, backlog).map_err(io::Error::from)
+}
+
+/// Resolves `host` (empty = every IPv4 interface, as uWSGI's `:port`) and `port`.
+pub fn resolve(host: &str, port: u16) -> io::Result<SocketAddr> {
+    let host = if host.is_empty() { "0.0.0.0" } else { host };
+    (host, port)
+        .to_socket_addrs()?
+        .next()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("`{host}` has no address")))
+}
+
+/// Binds and listens on a TCP address with the given backlog (`listen` option).
+pub fn bind_tcp(addr: SocketAddr, backlog: u32) -> io::Result<OwnedFd> {
+    let listener = std::net::TcpListener::bind(addr)?;
+    let fd = OwnedFd::from(listener);
+    set_backlog(&fd, backlog)?;
+    Ok(fd)
+}
+
+/// Binds and listens on a UNIX socket path. A stale socket file at `path` is removed first
+/// (a regular file there is an error, never deleted); `mode` is applied right after binding.
+pub fn bind_unix(path: &Path, backlog: u32, mode: Option<u32>) -> io::Result<OwnedFd> {
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        if meta.file_type().is_socket() {
+            std::fs::remove_file(path)?;
+        } else {
+            return Err(io::Error::new(io::ErrorKind::AlreadyExists, "a file that is not a socket is in the way"));
+        }
+    }
+    let listener = UnixListener::bind(path)?;
+    if let Some(mode) = mode {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    }
+    let fd = OwnedFd::from(listener);
+    set_backlog(&fd, backlog)?;
+    Ok(fd)
+}
+
+/// Binds and listens on a Linux abstract UNIX socket (`@name`).
+pub fn bind_abstract(name: &str, backlog: u32) -> io::Result<OwnedFd> {
+    let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())?;
+    let listener = UnixListener::bind_addr(&addr)?;
+    let fd = OwnedFd::from(listener);
+    set_backlog(&fd, backlog)?;
+    Ok(fd)
+}
+
+/// Changes the owner of a socket path (`chown-socket`).
+pub fn chown(path: &Path, uid: Option<u32>, gid: Option<u32>) -> io::Result<()> {
+    std::os::unix::fs::chown(path, uid, gid)
+}
+
+/// Sockets passed by systemd socket activation (`LISTEN_FDS` for this pid), starting at fd 3.
+/// The variables are removed so that children do not see them.
+pub fn systemd_listeners() -> Vec<OwnedFd> {
+    let for_us = std::env::var("LISTEN_PID").ok().and_then(|p| p.parse::<i32>().ok()) == Some(crate::process::pid());
+    let count = std::env::var("LISTEN_FDS").ok().and_then(|n| n.parse::<i32>().ok()).unwrap_or(0);
+    // SAFETY: called at startup, before any thread exists.
+    unsafe {
+        std::env::remove_var("LISTEN_PID");
+        std::env::remove_var("LISTEN_FDS");
+        std::env::remove_var("LISTEN_FDNAMES");
+    }
+    if !for_us {
+        return Vec::new();
+    }
+    (3..3 + count)
+        .filter(|&fd| is_listening_socket(fd))
+        // SAFETY: systemd passed these descriptors to this pid; nothing else owns them.
+        .map(|fd| unsafe { OwnedFd::from_raw_fd(fd) })
+        .inspect(|fd| {
+            let _ = set_cloexec(fd.as_raw_fd(), true);
+        })
+        .collect()
+}
+
+/// Whether `fd` is a listening stream socket (fd 0 under an on-demand emperor, systemd fds).
+pub fn is_listening_socket(fd: RawFd) -> bool {
+    // SAFETY: the descriptor is only borrowed for the duration of the call.
+    let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+    nix::sys::socket::getsockopt(&borrowed, nix::sys::socket::sockopt::AcceptConn).unwrap_or(false)
+}
+
+/// The address a socket is bound to, as text (`127.0.0.1:3031`, `/run/app.sock`, `@name`).
+pub fn local_name(fd: &impl AsFd) -> String {
+    let raw = fd.as_fd().as_raw_fd();
+    if let Ok(addr) = nix::sys::socket::getsockname::<nix::sys::socket::SockaddrStorage>(raw) {
+        if let Some(v4) = addr.as_sockaddr_in() {
+            return std::net::SocketAddrV4::from(*v4).to_string();
+        }
+        if let Some(v6) = addr.as_sockaddr_in6() {
+            return std::net::SocketAddrV6::from(*v6).to_string();
+        }
+        if let Some(unix) = addr.as_unix_addr() {
+            if let Some(p) = unix.path() {
+                return p.display().to_string();
+            }
+            if let Some(a) = unix.as_abstract() {
+                return format!("@{}", String::from_utf8_lossy(a));
+            }
+        }
+    }
+    String::new()
+}
+
+/// Sets or clears `FD_CLOEXEC`.
+pub fn set_cloexec(fd: RawFd, on: bool) -> io::Result<()> {
+    use nix::fcntl::{FcntlArg, FdFlag, fcntl};
+    // SAFETY: the descriptor is only borrowed for the duration of the call.
+    let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+    let flags = FdFlag::from_bits_truncate(fcntl(borrowed, FcntlArg::F_GETFD)?);
+    let flags = if on { flags | FdFlag::FD_CLOEXEC } else { flags - FdFlag::FD_CLOEXEC };
+    fcntl(borrowed, FcntlArg::F_SETFD(flags))?;
+    Ok(())
+}
+
+/// Sets `O_NONBLOCK`.
+pub fn set_nonblocking(fd: RawFd, on: bool) -> io::Result<()> {
+    use nix::fcntl::{FcntlArg, OFlag, fcntl};
+    // SAFETY: the descriptor is only borrowed for the duration of the call.
+    let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+    let flags = OFlag::from_bits_truncate(fcntl(borrowed, FcntlArg::F_GETFL)?);
+    let flags = if on { flags | OFlag::O_NONBLOCK } else { flags - OFlag::O_NONBLOCK };
+    fcntl(borrowed, FcntlArg::F_SETFL(flags))?;
+    Ok(())
+}
+
+/// Accepts one connection, non-blocking and close-on-exec (`accept4`). `Ok(None)` when none
+/// is pending. The peer address comes back as text (`REMOTE_ADDR`, `REMOTE_PORT`).
+pub fn accept(listener: RawFd) -> io::Result<Option<(OwnedFd, String, u16)>> {
+    use nix::sys::socket::{SockFlag, SockaddrStorage, accept4, getpeername};
+    match accept4(listener, SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC) {
+        Ok(raw) => {
+            // SAFETY: accept4 returned a new descriptor that nothing else owns.
+            let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+            let (addr, port) = match getpeername::<SockaddrStorage>(raw) {
+                Ok(a) => {
+                    if let Some(v4) = a.as_sockaddr_in() {
+                        (std::net::Ipv4Addr::from(v4.ip()).to_string(), v4.port())
+                    } else if let Some(v6) = a.as_sockaddr_in6() {
+                        let ip = v6.ip();
+                        (ip.to_ipv4_mapped().map_or_else(|| ip.to_string(), |v4| v4.to_string()), v6.port())
+                    } else {
+                        (String::new(), 0)
+                    }
+                }
+                Err(_) => (String::new(), 0),
+            };
+            Ok(Some((fd, addr, port)))
+        }
+        Err(nix::errno::Errno::EAGAIN | nix::errno::Errno::ECONNABORTED | nix::errno::Errno::EINTR) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `sendfile(2)` from `file` at `offset` to `socket`, at most `count` bytes.
+pub fn sendfile(socket: RawFd, file: RawFd, offset: &mut i64, count: usize) -> io::Result<usize> {
+    // SAFETY: both descriptors are only borrowed for the duration of the call.
+    let (s, f) = unsafe { (std::os::fd::BorrowedFd::borrow_raw(socket), std::os::fd::BorrowedFd::borrow_raw(file)) };
+    nix::sys::sendfile::sendfile(s, f, Some(offset), count).map_err(io::Error::from)
+}
+
+/// Duplicates a descriptor (close-on-exec).
+pub fn duplicate(fd: RawFd) -> io::Result<OwnedFd> {
+    // SAFETY: the descriptor is only borrowed for the duration of the call.
+    let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+    borrowed.try_clone_to_owned()
+}
+
+/// Adds `fd` to the epoll instance `epfd` for readability with `EPOLLEXCLUSIVE`, so that one
+/// connection wakes one of the workers sharing a listener instead of all of them (level
+/// triggered: the worker accepts until `EAGAIN`). `token` comes back in the event's data.
+pub fn epoll_add_exclusive(epfd: RawFd, fd: RawFd, token: u64) -> io::Result<()> {
+    let mut event = libc::epoll_event { events: (libc::EPOLLIN | libc::EPOLLEXCLUSIVE) as u32, u64: token };
+    // SAFETY: `event` is a valid epoll_event for the duration of the call; the kernel checks
+    // both descriptors.
+    let r = unsafe { libc::epoll_ctl(epfd, libc::EPOLL_CTL_ADD, fd, &raw mut event) };
+    if r < 0 { Err(io::Error::last_os_error()) } else { Ok(()) }
+}
+
+/// Removes `fd` from the epoll instance `epfd`.
+pub fn epoll_remove(epfd: RawFd, fd: RawFd) -> io::Result<()> {
+    // SAFETY: EPOLL_CTL_DEL ignores the event pointer on current kernels; a null is allowed.
+    let r = unsafe { libc::epoll_ctl(epfd, libc::EPOLL_CTL_DEL, fd, std::ptr::null_mut()) };
+    if r < 0 { Err(io::Error::last_os_error()) } else { Ok(()) }
+}
+
+/// Sets the receive and send timeouts of a socket (`socket-timeout`).
+pub fn set_timeouts(fd: RawFd, timeout: std::time::Duration) -> io::Result<()> {
+    use nix::sys::socket::{setsockopt, sockopt};
+    use nix::sys::time::TimeVal;
+    // SAFETY: the descriptor is only borrowed for the duration of the call.
+    let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+    let tv = TimeVal::new(i64::try_from(timeout.as_secs()).unwrap_or(i64::MAX), i64::from(timeout.subsec_micros()));
+    setsockopt(&borrowed, sockopt::ReceiveTimeout, &tv)?;
+    setsockopt(&borrowed, sockopt::SendTimeout, &tv)?;
+    Ok(())
+}

@@ -1,0 +1,203 @@
+//! Processes: fork, reaping, signals to processes, process titles, prctl.
+//!
+//! # Theory of operation
+//! The vassal master is single-threaded for its whole life (DESIGN, "Threads rule"), so a
+//! plain `fork(2)` is safe there: the child gets a copy of the only thread. The child must not
+//! return into code that assumes it is the parent; [`fork`] says which side it is on.
+//!
+//! The master is a *subreaper* (`PR_SET_CHILD_SUBREAPER`): descendants that lose their
+//! parent (a daemon an app double-forked) are re-parented to it rather than to init, so
+//! [`reap`] sees them and nothing outlives the vassal unnoticed. Workers set
+//! `PR_SET_PDEATHSIG` so that a master killed with SIGKILL takes its workers with it (uWSGI's
+//! "orphaned workers" flaw).
+
+use std::io;
+
+use nix::sys::signal::Signal;
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::Pid;
+
+/// Which side of a fork this process is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Forked {
+    Child,
+    Parent { child: i32 },
+}
+
+/// `fork(2)`.
+///
+/// # Safety
+/// The calling process must be single-threaded (or the child must only call
+/// async-signal-safe functions before `exec`). The vassal master satisfies this by design.
+pub unsafe fn fork() -> io::Result<Forked> {
+    // SAFETY: the caller guarantees the process is single-threaded (see above).
+    match unsafe { nix::unistd::fork() }? {
+        nix::unistd::ForkResult::Child => Ok(Forked::Child),
+        nix::unistd::ForkResult::Parent { child } => Ok(Forked::Parent { child: child.as_raw() }),
+    }
+}
+
+/// How a child ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Code(i32),
+    Signal(i32),
+}
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Exit::Code(c) => write!(f, "exit code {c}"),
+            Exit::Signal(s) => match Signal::try_from(*s) {
+                Ok(sig) => write!(f, "signal {s} ({})", sig.as_str()),
+                Err(_) => write!(f, "signal {s}"),
+            },
+        }
+    }
+}
+
+/// Reaps every child that has ended, without blocking.
+pub fn reap() -> Vec<(i32, Exit)> {
+    let mut out = Vec::new();
+    loop {
+        match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::Exited(pid, code)) => out.push((pid.as_raw(), Exit::Code(code))),
+            Ok(WaitStatus::Signaled(pid, sig, _)) => out.push((pid.as_raw(), Exit::Signal(sig as i32))),
+            Ok(WaitStatus::StillAlive) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+    out
+}
+
+/// Sends `signal` to `pid`; a process already gone is not an error.
+pub fn kill(pid: i32, signal: i32) -> io::Result<()> {
+    let sig = Signal::try_from(signal).map_err(io::Error::from)?;
+    match nix::sys::signal::kill(Pid::from_raw(pid), sig) {
+        Ok(()) | Err(nix::errno::Errno::ESRCH) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Whether a process exists (signal 0).
+pub fn alive(pid: i32) -> bool {
+    nix::sys::signal::kill(Pid::from_raw(pid), None).is_ok()
+}
+
+/// Makes this process a subreaper for its descendants.
+pub fn set_child_subreaper() -> io::Result<()> {
+    nix::sys::prctl::set_child_subreaper(true).map_err(io::Error::from)
+}
+
+/// Asks the kernel to send `signal` to this process when its parent *thread* dies.
+pub fn set_parent_death_signal(signal: i32) -> io::Result<()> {
+    let sig = Signal::try_from(signal).map_err(io::Error::from)?;
+    nix::sys::prctl::set_pdeathsig(Some(sig)).map_err(io::Error::from)
+}
+
+/// Sets the thread name shown by `ps -L`/`top` (15 bytes at most; longer names are cut).
+pub fn set_name(name: &str) {
+    let mut bytes: Vec<u8> = name.bytes().filter(|&b| b != 0).take(15).collect();
+    bytes.push(0);
+    if let Ok(c) = std::ffi::CStr::from_bytes_with_nul(&bytes) {
+        let _ = nix::sys::prctl::set_name(c);
+    }
+}
+
+/// The current process id.
+pub fn pid() -> i32 {
+    nix::unistd::getpid().as_raw()
+}
+
+/// The parent process id.
+pub fn parent_pid() -> i32 {
+    nix::unistd::getppid().as_raw()
+}
+
+/// Ends the process at once, without running destructors or atexit handlers (a forked
+/// child that must not flush the parent's buffers twice).
+pub fn exit_now(code: i32) -> ! {
+    // SAFETY: `_exit` is async-signal-safe and never returns.
+    unsafe { libc::_exit(code) }
+}
+
+/// Resident set size and virtual size of `pid` in bytes, from `/proc/PID/statm`.
+pub fn memory(pid: i32) -> Option<(u64, u64)> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/statm")).ok()?;
+    let mut parts = text.split_whitespace().map(|p| p.parse::<u64>().ok());
+    let vsz = parts.next()??;
+    let rss = parts.next()??;
+    let page = page_size();
+    Some((rss * page, vsz * page))
+}
+
+fn page_size() -> u64 {
+    nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE).ok().flatten().and_then(|p| u64::try_from(p).ok()).unwrap_or(4096)
+}
+
+/// Sets `RLIMIT_AS` (soft and hard) to `bytes`.
+pub fn limit_address_space(bytes: u64) -> io::Result<()> {
+    nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_AS, bytes, bytes).map_err(io::Error::from)
+}
+
+/// `dup2(from, to)`: makes descriptor `to` refer to what `from` refers to (log redirection).
+pub fn redirect_fd(from: i32, to: i32) -> io::Result<()> {
+    // SAFETY: dup2 atomically replaces `to`; both are plain descriptor numbers owned by this
+    // process, and `to` is one of the standard descriptors the caller means to replace.
+    let r = unsafe { libc::dup2(from, to) };
+    if r < 0 { Err(io::Error::last_os_error()) } else { Ok(()) }
+}
+
+/// Detaches from the terminal (`daemonize`): fork, the parent exits, the child starts a new
+/// session. Returns in the child only.
+///
+/// # Safety
+/// As [`fork`]: the process must be single-threaded.
+pub unsafe fn daemonize() -> io::Result<()> {
+    // SAFETY: forwarded to the caller.
+    match unsafe { fork() }? {
+        Forked::Parent { .. } => exit_now(0),
+        Forked::Child => {
+            nix::unistd::setsid()?;
+            Ok(())
+        }
+    }
+}
+
+/// The number of threads of this process (`/proc/self/task`).
+pub fn thread_count() -> usize {
+    std::fs::read_dir("/proc/self/task").map_or(0, Iterator::count)
+}
+
+/// `fork(2)`, refused unless this process has exactly one thread: the safe entry point the
+/// vassal master uses (DESIGN, "Threads rule"; a forked multi-threaded process can deadlock on
+/// locks other threads held).
+pub fn fork_single_threaded() -> io::Result<Forked> {
+    let threads = thread_count();
+    if threads != 1 {
+        return Err(io::Error::other(format!("refusing to fork: this process has {threads} threads (the master must stay single-threaded)")));
+    }
+    // SAFETY: checked just above that this process has a single thread.
+    unsafe { fork() }
+}
+
+/// Sets an environment variable (`env = K=V`).
+///
+/// Only for the single-threaded startup of a process: the environment is not synchronized.
+pub fn set_env(key: &str, value: &str) -> io::Result<()> {
+    if thread_count() != 1 {
+        return Err(io::Error::other("refusing to change the environment of a multi-threaded process"));
+    }
+    // SAFETY: checked above that no other thread can read the environment concurrently.
+    unsafe { std::env::set_var(key, value) };
+    Ok(())
+}
+
+/// [`daemonize`], refused unless the process is single-threaded.
+pub fn daemonize_single_threaded() -> io::Result<()> {
+    if thread_count() != 1 {
+        return Err(io::Error::other("refusing to daemonize a multi-threaded process"));
+    }
+    // SAFETY: checked above that the process has a single thread.
+    unsafe { daemonize() }
+}

@@ -1,0 +1,30 @@
+//! Wall-clock helpers for log lines.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Seconds since the epoch.
+pub fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// Microseconds since the epoch.
+pub fn unix_now_us() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+}
+
+/// `ctime(3)`-style local time without the newline, e.g. `Sat Nov 21 23:51:24 2026` (the
+/// format of uWSGI's request log).
+pub fn ctime(secs: u64) -> String {
+    let t = libc::time_t::try_from(secs).unwrap_or(0);
+    // SAFETY: `tm` is plain data filled by localtime_r; the buffer is large enough for the
+    // fixed-size format and strftime never writes past the given length.
+    unsafe {
+        let mut tm: libc::tm = std::mem::zeroed();
+        if libc::localtime_r(&raw const t, &raw mut tm).is_null() {
+            return secs.to_string();
+        }
+        let mut buf = [0u8; 64];
+        let n = libc::strftime(buf.as_mut_ptr().cast(), buf.len(), c"%a %b %e %H:%M:%S %Y".as_ptr(), &raw const tm);
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    }
+}

@@ -1,0 +1,55 @@
+//! `emperor-vassal` is the vassal: the master process and its workers (DESIGN, "Process
+//! model").
+//!
+//! ```text
+//! master (single-threaded poll loop: signalfd, timers)
+//!   ├─ worker 1 … N (mio loop over the inherited listeners; the app called inline)
+//! ```
+//!
+//! The master binds the listeners, drops privileges, loads the app (preload), maps the
+//! scoreboard, forks the workers and then only supervises: it reaps and respawns workers,
+//! enforces harakiri, and turns signals into stops and reloads. It never starts a thread
+//! (DESIGN, "Threads rule"): it forks again and again.
+//!
+//! The app runtime (Python) is reached through the [`Runtime`] trait, so master and worker
+//! logic run with plain Rust apps in tests; the binary wires in `emperor-python`.
+
+use std::io;
+
+use emperor_proto::app::App;
+use emperor_sys::process::Forked;
+
+pub mod listeners;
+pub mod log;
+pub mod master;
+pub mod scoreboard;
+pub mod worker;
+
+/// The app runtime a vassal hosts.
+pub trait Runtime {
+    type App: App;
+
+    /// In the master, after the privilege drop and `chdir`, before any fork: start the
+    /// runtime (Python: initialize the interpreter). An error stops the vassal.
+    fn start(&mut self) -> Result<(), String>;
+
+    /// In the master, before any fork: load the apps now (preload). Not called with
+    /// `lazy-apps`. An error is the app's import error, with its traceback.
+    fn preload(&mut self) -> Result<(), String>;
+
+    /// Forks around the runtime's fork hooks (Python: `PyOS_BeforeFork`/`AfterFork_*`).
+    fn fork(&mut self, fork: &mut dyn FnMut() -> io::Result<Forked>) -> io::Result<Forked>;
+
+    /// In a freshly forked worker: the worker's app (loading it now with `lazy-apps`), after
+    /// running post-fork hooks. `Err` when the app cannot be loaded.
+    fn worker_app(&mut self, worker_id: u32) -> Result<Self::App, String>;
+
+    /// How many threads the preloaded app started (the master warns: they do not survive
+    /// `fork`).
+    fn threads(&self) -> usize {
+        1
+    }
+}
+
+/// Exit code of a vassal whose app could not be loaded with `need-app` (uWSGI's 22).
+pub const EXIT_NO_APP: i32 = 22;

@@ -1,0 +1,402 @@
+//! The master: supervises the workers from a single-threaded poll loop.
+//!
+//! # Theory of operation
+//! Startup, in uWSGI's order: pidfile, `shared-socket`s (still root), privilege drop (unless
+//! `chown-socket` needs root until the sockets exist), the other sockets, `chdir`, `env`,
+//! preload, scoreboard, fork the workers. The master then blocks only in `poll(2)` on its
+//! signalfd with a one-second tick.
+//!
+//! Signals (DESIGN, "Signals and stops"):
+//!
+//! | signal | master | workers get |
+//! |---|---|---|
+//! | SIGHUP | graceful reload of the workers: each finishes its request and is replaced | SIGHUP |
+//! | SIGTERM | graceful stop: workers finish, `worker-reload-mercy`, then SIGKILL | SIGTERM |
+//! | SIGINT, SIGQUIT | brutal stop: workers get SIGINT, SIGKILL after 3 s | SIGINT |
+//! | a second TERM/INT/QUIT | escalates to brutal | SIGINT, then SIGKILL |
+//! | SIGUSR1 | logs the scoreboard | — |
+//! | SIGUSR2 | logs what each worker is doing | — |
+//! | SIGCHLD | reaps; a dead worker is logged and respawned (with backoff if it dies young) | — |
+//!
+//! Respawn storms are rate-limited per worker slot with a timer, never by sleeping: a worker
+//! that dies within a second of its spawn is respawned after 1 s, then 2 s, 4 s … up to 30 s;
+//! one that lived 10 s resets its backoff. uWSGI sleeps in the master loop instead.
+
+use std::os::fd::AsFd;
+use std::time::{Duration, Instant};
+
+use emperor_options::typed::VassalConfig;
+use emperor_sys::process::{self, Exit, Forked};
+use emperor_sys::signals::{SignalFd, numbers::*};
+
+use crate::listeners::{self, Listener};
+use crate::log;
+use crate::scoreboard::{Field, Scoreboard};
+use crate::worker::{self, WorkerSettings};
+use crate::{EXIT_NO_APP, Runtime};
+
+/// How long brutally stopped workers get before SIGKILL.
+const BRUTAL_MERCY: Duration = Duration::from_secs(3);
+/// Longest delay between respawns of a worker that keeps dying.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Running,
+    /// Stopping; `brutal` once workers were sent SIGINT.
+    Stopping { brutal: bool, kill_at: Instant },
+}
+
+#[derive(Debug)]
+struct Slot {
+    pid: Option<i32>,
+    spawned: Instant,
+    backoff: Duration,
+    respawn_at: Option<Instant>,
+    /// When set, the worker was told to go and is killed at this instant if still alive.
+    kill_at: Option<Instant>,
+}
+
+/// A running master.
+#[derive(Debug)]
+pub struct Master<R: Runtime> {
+    cfg: VassalConfig,
+    runtime: R,
+    listeners: Vec<Listener>,
+    scoreboard: Scoreboard,
+    slots: Vec<Slot>,
+    phase: Phase,
+    signals: SignalFd,
+    settings: WorkerSettings,
+    exit_code: i32,
+}
+
+const MASTER_SIGNALS: &[i32] = &[SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD, SIGTTIN, SIGTTOU, SIGWINCH];
+
+/// Starts a vassal: everything up to the first fork, then the supervision loop. Returns the
+/// process exit code.
+pub fn run<R: Runtime>(cfg: VassalConfig, runtime: R, settings: WorkerSettings) -> i32 {
+    match start(cfg, runtime, settings) {
+        Ok(master) => master.supervise(),
+        Err(message) => {
+            log::line(&format!("emperor: error: {message}"));
+            1
+        }
+    }
+}
+
+fn start<R: Runtime>(cfg: VassalConfig, mut runtime: R, settings: WorkerSettings) -> Result<Master<R>, String> {
+    emperor_sys::signals::ignore_sigpipe();
+    if let Some(path) = &cfg.pidfile {
+        std::fs::write(path, format!("{}\n", process::pid())).map_err(|e| format!("failed to write pidfile `{}`: {e}", path.display()))?;
+    }
+    let shared = listeners::bind_shared(&cfg)?;
+    let ids = emperor_sys::privileges::resolve(cfg.uid.as_deref(), cfg.gid.as_deref()).map_err(|e| e.to_string())?;
+    let drop_now = cfg.chown_socket.is_none();
+    let dropping = ids.uid.is_some() || ids.gid.is_some();
+    if dropping && drop_now {
+        drop_privileges(&cfg, &ids)?;
+    }
+    let mut all = listeners::bind_all(&cfg, &shared)?;
+    if dropping && !drop_now {
+        drop_privileges(&cfg, &ids)?;
+    }
+    if !dropping && emperor_sys::privileges::is_root() {
+        log::line("*** WARNING: you are running emperor as root !!! (use the `uid` and `gid` options) ***");
+    }
+    for l in &all {
+        log::line(&format!("{} socket bound at {} fd {}", if l.protocol == emperor_options::typed::Protocol::Http { "http" } else { "uwsgi" }, l.name, l.raw()));
+    }
+    all.extend(shared);
+    if let Some(dir) = &cfg.chdir {
+        std::env::set_current_dir(dir).map_err(|e| format!("failed to chdir to `{}`: {e}", dir.display()))?;
+        log::line(&format!("chdir() to {}", dir.display()));
+    }
+    process::set_child_subreaper().map_err(|e| format!("failed to become a subreaper: {e}"))?;
+    process::set_name("emperor master");
+    runtime.start()?;
+    if !cfg.lazy_apps {
+        if let Err(e) = runtime.preload() {
+            log::line(&e);
+            if cfg.need_app {
+                log::line("*** no app loaded. GAME OVER ***");
+                std::process::exit(EXIT_NO_APP);
+            }
+            log::line("*** no app loaded: every request will get a 500 until the app loads ***");
+        }
+        let threads = runtime.threads();
+        if threads > 1 {
+            log::line(&format!(
+                "*** WARNING: the app started {} thread(s) while loading; threads do not survive fork(): set `lazy-apps = true` to load the app in each worker ***",
+                threads - 1
+            ));
+        }
+    }
+    let scoreboard = Scoreboard::new(cfg.processes as usize).map_err(|e| format!("failed to map the scoreboard: {e}"))?;
+    let signals = SignalFd::new(MASTER_SIGNALS).map_err(|e| format!("failed to set up signals: {e}"))?;
+    let now = Instant::now();
+    let slots = (0..cfg.processes).map(|_| Slot { pid: None, spawned: now, backoff: Duration::ZERO, respawn_at: Some(now), kill_at: None }).collect();
+    log::line(&format!("master process started (pid: {}), spawning {} worker(s)", process::pid(), cfg.processes));
+    Ok(Master { cfg, runtime, listeners: all, scoreboard, slots, phase: Phase::Running, signals, settings, exit_code: 0 })
+}
+
+fn drop_privileges(cfg: &VassalConfig, ids: &emperor_sys::privileges::Ids) -> Result<(), String> {
+    emperor_sys::privileges::drop_to(ids, !cfg.no_initgroups).map_err(|e| format!("failed to drop privileges to uid {:?} gid {:?}: {e}", ids.uid, ids.gid))?;
+    log::line(&format!("dropped privileges to uid {} gid {}", ids.uid.map_or_else(|| "-".into(), |u| u.to_string()), ids.gid.map_or_else(|| "-".into(), |g| g.to_string())));
+    Ok(())
+}
+
+impl<R: Runtime> Master<R> {
+    fn supervise(mut self) -> i32 {
+        loop {
+            self.respawn_due();
+            if let Phase::Stopping { .. } = self.phase
+                && self.slots.iter().all(|s| s.pid.is_none())
+            {
+                break;
+            }
+            let ready = emperor_sys::poll::readable(&[self.signals.as_fd()], 1000).unwrap_or_default();
+            if ready.first().copied().unwrap_or(false) {
+                while let Ok(Some((signal, _sender))) = self.signals.read() {
+                    self.on_signal(signal);
+                }
+            }
+            self.reap();
+            self.check_deadlines();
+        }
+        self.vacuum();
+        log::line("goodbye to emperor.");
+        self.exit_code
+    }
+
+    fn on_signal(&mut self, signal: i32) {
+        match signal {
+            SIGCHLD => {}
+            SIGHUP => {
+                if self.phase == Phase::Running {
+                    log::line("...gracefully reloading workers...");
+                    let mercy = Instant::now() + self.settings.reload_mercy;
+                    for slot in &mut self.slots {
+                        if let Some(pid) = slot.pid {
+                            let _ = process::kill(pid, SIGHUP);
+                            slot.kill_at = Some(mercy);
+                        }
+                    }
+                }
+            }
+            SIGTERM | SIGINT | SIGQUIT => self.stop(signal != SIGTERM),
+            SIGUSR1 => self.log_stats(),
+            SIGUSR2 => self.log_requests(),
+            SIGTTIN | SIGTTOU => log::line("SIGTTIN/SIGTTOU (add/remove a worker) are not implemented yet"),
+            _ => {}
+        }
+    }
+
+    fn stop(&mut self, brutal: bool) {
+        let escalate = matches!(self.phase, Phase::Stopping { .. });
+        let brutal = brutal || escalate;
+        if let Phase::Stopping { brutal: true, .. } = self.phase {
+            return;
+        }
+        let now = Instant::now();
+        let (signal, mercy) = if brutal { (SIGINT, BRUTAL_MERCY) } else { (SIGTERM, self.settings.reload_mercy) };
+        log::line(if brutal { "SIGINT/SIGQUIT received...killing workers..." } else { "SIGTERM received...gracefully stopping workers..." });
+        self.phase = Phase::Stopping { brutal, kill_at: now + mercy };
+        for slot in &mut self.slots {
+            slot.respawn_at = None;
+            if let Some(pid) = slot.pid {
+                let _ = process::kill(pid, signal);
+                slot.kill_at = Some(now + mercy);
+            }
+        }
+    }
+
+    fn reap(&mut self) {
+        for (pid, exit) in process::reap() {
+            let Some(index) = self.slots.iter().position(|s| s.pid == Some(pid)) else {
+                // A re-parented descendant (we are a subreaper): nothing to do but reap it.
+                continue;
+            };
+            let id = index + 1;
+            let slot = &mut self.slots[index];
+            slot.pid = None;
+            slot.kill_at = None;
+            self.scoreboard.set(index, Field::Pid, 0);
+            self.scoreboard.set(index, Field::Busy, 0);
+            self.scoreboard.set(index, Field::Accepting, 0);
+            self.scoreboard.set(index, Field::HarakiriDeadline, 0);
+            if matches!(self.phase, Phase::Stopping { .. }) {
+                log::line(&format!("worker {id} (pid: {pid}) stopped ({exit})"));
+                continue;
+            }
+            if exit == Exit::Code(EXIT_NO_APP) && self.cfg.need_app {
+                log::line(&format!("worker {id} (pid: {pid}) could not load the app and `need-app` is set: stopping"));
+                self.exit_code = EXIT_NO_APP;
+                self.stop(false);
+                continue;
+            }
+            match exit {
+                Exit::Signal(sig) => log::line(&format!("DAMN ! worker {id} (pid: {pid}) died, killed by signal {sig} :( trying respawn ...")),
+                Exit::Code(0) => log::line(&format!("worker {id} (pid: {pid}) exited, respawning")),
+                Exit::Code(code) => log::line(&format!("worker {id} (pid: {pid}) died with exit code {code}, respawning")),
+            }
+            let lived = slot.spawned.elapsed();
+            slot.backoff = if lived >= Duration::from_secs(10) {
+                Duration::ZERO
+            } else if lived < Duration::from_secs(1) {
+                (slot.backoff * 2).clamp(Duration::from_secs(1), MAX_BACKOFF)
+            } else {
+                slot.backoff
+            };
+            if !slot.backoff.is_zero() {
+                log::line(&format!("worker {id} respawning too fast: next try in {} s", slot.backoff.as_secs()));
+            }
+            slot.respawn_at = Some(Instant::now() + slot.backoff);
+        }
+    }
+
+    fn respawn_due(&mut self) {
+        if self.phase != Phase::Running {
+            return;
+        }
+        let now = Instant::now();
+        for index in 0..self.slots.len() {
+            let slot = &self.slots[index];
+            if slot.pid.is_none() && slot.respawn_at.is_some_and(|at| at <= now) {
+                self.spawn(index);
+            }
+        }
+    }
+
+    fn spawn(&mut self, index: usize) {
+        let id = u32::try_from(index + 1).unwrap_or(u32::MAX);
+        let master_pid = process::pid();
+        let forked = self.runtime.fork(&mut process::fork_single_threaded);
+        match forked {
+            Ok(Forked::Child) => {
+                let code = self.become_worker(id, master_pid);
+                process::exit_now(code);
+            }
+            Ok(Forked::Parent { child }) => {
+                let slot = &mut self.slots[index];
+                let respawn = slot.pid.is_none() && self.scoreboard.get(index, Field::RespawnCount) > 0;
+                slot.pid = Some(child);
+                slot.spawned = Instant::now();
+                slot.respawn_at = None;
+                self.scoreboard.set(index, Field::Pid, u64::try_from(child).unwrap_or(0));
+                self.scoreboard.set(index, Field::LastSpawn, emperor_sys::time::unix_now());
+                self.scoreboard.set(index, Field::DeltaRequests, 0);
+                self.scoreboard.add(index, Field::RespawnCount, 1);
+                if respawn {
+                    log::line(&format!("Respawned emperor worker {id} (new pid: {child})"));
+                } else {
+                    log::line(&format!("spawned emperor worker {id} (pid: {child})"));
+                }
+            }
+            Err(e) => {
+                log::line(&format!("failed to fork worker {id}: {e}; retrying in 1 s"));
+                self.slots[index].respawn_at = Some(Instant::now() + Duration::from_secs(1));
+            }
+        }
+    }
+
+    /// In the forked child: set up and run the worker. Returns its exit code.
+    fn become_worker(&mut self, id: u32, master_pid: i32) -> i32 {
+        // Die with the master, even when it is SIGKILLed (uWSGI leaves orphans).
+        let _ = process::set_parent_death_signal(SIGKILL);
+        if process::parent_pid() != master_pid {
+            return 1;
+        }
+        process::set_name(&format!("emperor wrk {id}"));
+        let _ = emperor_sys::signals::unblock_all();
+        let app = match self.runtime.worker_app(id) {
+            Ok(app) => app,
+            Err(e) => {
+                log::line(&e);
+                if self.cfg.need_app {
+                    log::line("*** no app loaded. GAME OVER ***");
+                    return EXIT_NO_APP;
+                }
+                return 1;
+            }
+        };
+        let index = (id - 1) as usize;
+        worker::run(index, &self.listeners, app, &self.scoreboard, &self.settings)
+    }
+
+    fn check_deadlines(&mut self) {
+        let now = Instant::now();
+        let unix = emperor_sys::time::unix_now();
+        for (index, slot) in self.slots.iter_mut().enumerate() {
+            let Some(pid) = slot.pid else { continue };
+            if slot.kill_at.is_some_and(|at| at <= now) {
+                log::line(&format!("worker {} (pid: {pid}) is taking too much time to die...NO MERCY !!!", index + 1));
+                let _ = process::kill(pid, SIGKILL);
+                slot.kill_at = None;
+                continue;
+            }
+            let deadline = self.scoreboard.get(index, Field::HarakiriDeadline);
+            if deadline != 0 && unix > deadline && slot.kill_at.is_none() {
+                log::line(&format!("*** HARAKIRI ON WORKER {} (pid: {pid}, try: 1) ***", index + 1));
+                self.scoreboard.add(index, Field::HarakiriCount, 1);
+                self.scoreboard.set(index, Field::HarakiriDeadline, 0);
+                let _ = process::kill(pid, SIGKILL);
+            }
+        }
+        if let Phase::Stopping { kill_at, .. } = self.phase
+            && kill_at <= now
+        {
+            for slot in &mut self.slots {
+                if let Some(pid) = slot.pid {
+                    let _ = process::kill(pid, SIGKILL);
+                }
+            }
+        }
+    }
+
+    fn log_stats(&self) {
+        let mut total = 0;
+        for index in 0..self.slots.len() {
+            let requests = self.scoreboard.get(index, Field::Requests);
+            total += requests;
+            log::line(&format!(
+                "worker {} pid {} requests {} exceptions {} harakiri {} respawns {} avg_rt {} us",
+                index + 1,
+                self.scoreboard.get(index, Field::Pid),
+                requests,
+                self.scoreboard.get(index, Field::Exceptions),
+                self.scoreboard.get(index, Field::HarakiriCount),
+                self.scoreboard.get(index, Field::RespawnCount),
+                self.scoreboard.get(index, Field::AvgRt),
+            ));
+        }
+        log::line(&format!("total requests: {total}"));
+    }
+
+    fn log_requests(&self) {
+        let now = emperor_sys::time::unix_now();
+        for index in 0..self.slots.len() {
+            let started = self.scoreboard.get(index, Field::RequestStart);
+            if self.scoreboard.get(index, Field::Busy) == 1 && started > 0 {
+                log::line(&format!("SIGUSR2: worker {} (pid: {}) is managing a request since {} s", index + 1, self.scoreboard.get(index, Field::Pid), now.saturating_sub(started)));
+            } else {
+                log::line(&format!("SIGUSR2: worker {} (pid: {}) is idle", index + 1, self.scoreboard.get(index, Field::Pid)));
+            }
+        }
+    }
+
+    fn vacuum(&self) {
+        if !self.cfg.vacuum {
+            return;
+        }
+        for l in &self.listeners {
+            if let Some(path) = &l.unix_path {
+                let _ = std::fs::remove_file(path);
+            }
+        }
+        if let Some(pidfile) = &self.cfg.pidfile {
+            let _ = std::fs::remove_file(pidfile);
+        }
+    }
+}
+

@@ -1,0 +1,146 @@
+//! The vassal role: wires the Python runtime (`emperor-python`) into the master and workers
+//! (`emperor-vassal`), which know apps only through the `Runtime` trait.
+
+use std::io;
+use std::time::Duration;
+
+use emperor_options::typed::{AppSpec, VassalConfig};
+use emperor_options::{Context, Effective};
+use emperor_python::{Apps, Interpreter, Setup, WsgiApp, WsgiSettings};
+use emperor_sys::process::{self, Forked};
+use emperor_vassal::worker::WorkerSettings;
+use emperor_vassal::{Runtime, log};
+
+/// How long an idle HTTP keep-alive connection is kept open.
+const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Bodies up to this size are kept in memory when `post-buffering` is not set.
+const DEFAULT_MEMORY_BODY: u64 = 1024 * 1024;
+
+struct PythonRuntime {
+    setup: Setup,
+    interpreter: Option<Interpreter>,
+    specs: Vec<AppSpec>,
+    callable: String,
+    apps: Option<Apps>,
+    lazy: bool,
+    wsgi: WsgiSettings,
+}
+
+impl PythonRuntime {
+    fn interpreter(&self) -> Result<Interpreter, String> {
+        self.interpreter.ok_or_else(|| "the Python interpreter is not initialized".to_owned())
+    }
+}
+
+impl Runtime for PythonRuntime {
+    type App = WsgiApp;
+
+    fn start(&mut self) -> Result<(), String> {
+        let interpreter = emperor_python::initialize(&self.setup).map_err(|e| e.to_string())?;
+        self.interpreter = Some(interpreter);
+        Ok(())
+    }
+
+    fn preload(&mut self) -> Result<(), String> {
+        let interpreter = self.interpreter()?;
+        self.apps = Some(interpreter.load_apps(&self.specs, &self.callable).map_err(|e| e.to_string())?);
+        Ok(())
+    }
+
+    fn fork(&mut self, fork: &mut dyn FnMut() -> io::Result<Forked>) -> io::Result<Forked> {
+        let interpreter = self.interpreter().map_err(io::Error::other)?;
+        let pid = interpreter.fork(|| {
+            fork().map(|f| match f {
+                Forked::Child => 0,
+                Forked::Parent { child } => child,
+            })
+        })?;
+        Ok(if pid == 0 { Forked::Child } else { Forked::Parent { child: pid } })
+    }
+
+    fn worker_app(&mut self, worker_id: u32) -> Result<WsgiApp, String> {
+        let interpreter = self.interpreter()?;
+        interpreter.set_worker_id(worker_id);
+        if self.lazy {
+            self.apps = Some(interpreter.load_apps(&self.specs, &self.callable).map_err(|e| e.to_string())?);
+        }
+        interpreter.run_postfork();
+        let apps = self.apps.take().unwrap_or_else(Apps::empty);
+        Ok(interpreter.worker(apps, &self.wsgi))
+    }
+
+    fn threads(&self) -> usize {
+        self.interpreter.map_or(1, |i| i.python_threads())
+    }
+}
+
+/// Runs a vassal to its end; returns the exit code.
+pub fn run(cfg: VassalConfig, effective: &Effective, args: &[String], ctx: &Context) -> i32 {
+    if let Some(path) = &cfg.logto {
+        if let Err(e) = log::to_file(path) {
+            log::line(&format!("emperor: error: failed to open log file `{}`: {e}", path.display()));
+            return 1;
+        }
+    } else if let Some(path) = &cfg.daemonize {
+        let under_emperor = ctx.env.contains_key("UWSGI_EMPEROR_FD");
+        if let Err(e) = log::to_file(path) {
+            log::line(&format!("emperor: error: failed to open log file `{}`: {e}", path.display()));
+            return 1;
+        }
+        // Under an emperor, `daemonize` only logs (uWSGI turns it into `logto`).
+        if !under_emperor && let Err(e) = process::daemonize_single_threaded() {
+            log::line(&format!("emperor: error: failed to daemonize: {e}"));
+            return 1;
+        }
+    }
+    for (key, value) in &cfg.env {
+        if let Err(e) = process::set_env(key, value) {
+            log::line(&format!("emperor: error: `env = {key}=…`: {e}"));
+            return 1;
+        }
+    }
+    let options: Vec<(String, String)> = effective
+        .settings
+        .iter()
+        .flat_map(|s| s.items.iter().map(move |i| (s.def.name.to_owned(), i.value.render())))
+        .collect();
+    let pyargv = effective.text("pyargv").map(|v| v.split_whitespace().map(str::to_owned).collect()).unwrap_or_default();
+    let setup = Setup {
+        home: cfg.home.clone(),
+        pythonpath: cfg.pythonpath.clone(),
+        program: args.first().map(Into::into).unwrap_or_default(),
+        pyargv,
+        options,
+        processes: cfg.processes,
+        threads: cfg.threads,
+        master_pid: u32::try_from(process::pid()).unwrap_or(0),
+    };
+    let wsgi = WsgiSettings {
+        manage_script_name: cfg.manage_script_name,
+        multiprocess: cfg.processes > 1,
+        multithread: cfg.threads > 1,
+        node: ctx.host.hostname.clone().into_bytes(),
+    };
+    let settings = WorkerSettings {
+        buffer_size: usize::try_from(cfg.buffer_size).unwrap_or(4096).max(512),
+        memory_body_limit: if cfg.post_buffering > 0 { cfg.post_buffering } else { DEFAULT_MEMORY_BODY },
+        socket_timeout: Duration::from_secs(u64::from(cfg.socket_timeout.max(1))),
+        keepalive_timeout: KEEPALIVE_TIMEOUT,
+        harakiri: u64::from(cfg.harakiri),
+        max_requests: cfg.max_requests,
+        reload_mercy: Duration::from_secs(effective.number("worker-reload-mercy").unwrap_or(60)),
+        disable_logging: cfg.disable_logging,
+        hostname: ctx.host.hostname.clone().into_bytes(),
+    };
+    let runtime = PythonRuntime {
+        setup,
+        interpreter: None,
+        specs: cfg.apps.clone(),
+        callable: cfg.callable.clone(),
+        apps: None,
+        lazy: cfg.lazy_apps,
+        wsgi,
+    };
+    emperor_vassal::master::run(cfg, runtime, settings)
+}
