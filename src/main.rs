@@ -128,7 +128,9 @@ fn serve(args: &[String]) -> ExitCode {
     match checked.typed {
         Some(Typed::Vassal(cfg)) => exit_code(vassal::run(*cfg, &checked.effective, args, &ctx)),
         Some(Typed::Emperor(_)) => {
-            eprintln!("emperor: error: the Emperor is not implemented yet; `emperor check` validates configs today");
+            eprintln!(
+                "emperor: error: the Emperor is not implemented yet; `emperor check` validates configs today"
+            );
             ExitCode::FAILURE
         }
         None => ExitCode::FAILURE,

@@ -29,7 +29,8 @@ struct PythonRuntime {
 
 impl PythonRuntime {
     fn interpreter(&self) -> Result<Interpreter, String> {
-        self.interpreter.ok_or_else(|| "the Python interpreter is not initialized".to_owned())
+        self.interpreter
+            .ok_or_else(|| "the Python interpreter is not initialized".to_owned())
     }
 }
 
@@ -44,7 +45,11 @@ impl Runtime for PythonRuntime {
 
     fn preload(&mut self) -> Result<(), String> {
         let interpreter = self.interpreter()?;
-        self.apps = Some(interpreter.load_apps(&self.specs, &self.callable).map_err(|e| e.to_string())?);
+        self.apps = Some(
+            interpreter
+                .load_apps(&self.specs, &self.callable)
+                .map_err(|e| e.to_string())?,
+        );
         Ok(())
     }
 
@@ -56,14 +61,22 @@ impl Runtime for PythonRuntime {
                 Forked::Parent { child } => child,
             })
         })?;
-        Ok(if pid == 0 { Forked::Child } else { Forked::Parent { child: pid } })
+        Ok(if pid == 0 {
+            Forked::Child
+        } else {
+            Forked::Parent { child: pid }
+        })
     }
 
     fn worker_app(&mut self, worker_id: u32) -> Result<WsgiApp, String> {
         let interpreter = self.interpreter()?;
         interpreter.set_worker_id(worker_id);
         if self.lazy {
-            self.apps = Some(interpreter.load_apps(&self.specs, &self.callable).map_err(|e| e.to_string())?);
+            self.apps = Some(
+                interpreter
+                    .load_apps(&self.specs, &self.callable)
+                    .map_err(|e| e.to_string())?,
+            );
         }
         interpreter.run_postfork();
         let apps = self.apps.take().unwrap_or_else(Apps::empty);
@@ -79,13 +92,19 @@ impl Runtime for PythonRuntime {
 pub fn run(cfg: VassalConfig, effective: &Effective, args: &[String], ctx: &Context) -> i32 {
     if let Some(path) = &cfg.logto {
         if let Err(e) = log::to_file(path) {
-            log::line(&format!("emperor: error: failed to open log file `{}`: {e}", path.display()));
+            log::line(&format!(
+                "emperor: error: failed to open log file `{}`: {e}",
+                path.display()
+            ));
             return 1;
         }
     } else if let Some(path) = &cfg.daemonize {
         let under_emperor = ctx.env.contains_key("UWSGI_EMPEROR_FD");
         if let Err(e) = log::to_file(path) {
-            log::line(&format!("emperor: error: failed to open log file `{}`: {e}", path.display()));
+            log::line(&format!(
+                "emperor: error: failed to open log file `{}`: {e}",
+                path.display()
+            ));
             return 1;
         }
         // Under an emperor, `daemonize` only logs (uWSGI turns it into `logto`).
@@ -103,9 +122,16 @@ pub fn run(cfg: VassalConfig, effective: &Effective, args: &[String], ctx: &Cont
     let options: Vec<(String, String)> = effective
         .settings
         .iter()
-        .flat_map(|s| s.items.iter().map(move |i| (s.def.name.to_owned(), i.value.render())))
+        .flat_map(|s| {
+            s.items
+                .iter()
+                .map(move |i| (s.def.name.to_owned(), i.value.render()))
+        })
         .collect();
-    let pyargv = effective.text("pyargv").map(|v| v.split_whitespace().map(str::to_owned).collect()).unwrap_or_default();
+    let pyargv = effective
+        .text("pyargv")
+        .map(|v| v.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default();
     let setup = Setup {
         home: cfg.home.clone(),
         pythonpath: cfg.pythonpath.clone(),
@@ -124,7 +150,11 @@ pub fn run(cfg: VassalConfig, effective: &Effective, args: &[String], ctx: &Cont
     };
     let settings = WorkerSettings {
         buffer_size: usize::try_from(cfg.buffer_size).unwrap_or(4096).max(512),
-        memory_body_limit: if cfg.post_buffering > 0 { cfg.post_buffering } else { DEFAULT_MEMORY_BODY },
+        memory_body_limit: if cfg.post_buffering > 0 {
+            cfg.post_buffering
+        } else {
+            DEFAULT_MEMORY_BODY
+        },
         socket_timeout: Duration::from_secs(u64::from(cfg.socket_timeout.max(1))),
         keepalive_timeout: KEEPALIVE_TIMEOUT,
         harakiri: u64::from(cfg.harakiri),

@@ -233,7 +233,10 @@ fn subcommands_and_roles_not_built_yet_say_so() {
         String::from_utf8_lossy(&out.stderr).contains("`emperor stats` is not implemented yet")
     );
     let dir = tempfile::tempdir().unwrap();
-    let out = emperor().args(["--emperor", &dir.path().display().to_string()]).output().unwrap();
+    let out = emperor()
+        .args(["--emperor", &dir.path().display().to_string()])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("the Emperor is not implemented yet"));
     let out = emperor().args(["--proceses", "4"]).output().unwrap();

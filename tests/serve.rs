@@ -9,7 +9,9 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use support::{Nginx, Proc, Response, apps, curl, free_port, http_get, raw_exchange, uwsgi_packet, venv};
+use support::{
+    Nginx, Proc, Response, apps, curl, free_port, http_get, raw_exchange, uwsgi_packet, venv,
+};
 
 fn app(name: &str) -> String {
     apps().join(name).display().to_string()
@@ -33,7 +35,11 @@ fn hello_over_http_with_curl() {
     assert!(out.starts_with("HTTP/1.1 200 OK\r\n"), "{out}");
     assert!(out.ends_with("\r\n\r\nHello World\n"), "{out}");
     // The request log line, uWSGI's default format.
-    assert!(p.wait_log("GET / => generated 12 bytes", Duration::from_secs(5)), "{}", p.log());
+    assert!(
+        p.wait_log("GET / => generated 12 bytes", Duration::from_secs(5)),
+        "{}",
+        p.log()
+    );
     assert_eq!(p.stop(Duration::from_secs(20)), Some(0), "{}", p.log());
     p.assert_nothing_left();
 }
@@ -56,7 +62,11 @@ fn http_keep_alive_and_pipelining() {
 #[test]
 fn environ_passes_wsgiref_validate_over_uwsgi_and_http() {
     let (mut p, port) = http_vassal(&["--wsgi-file", &app("echo.py")]);
-    let (ok, out) = curl(&["-d", "hello body", &format!("http://127.0.0.1:{port}/some/path?x=1")]);
+    let (ok, out) = curl(&[
+        "-d",
+        "hello body",
+        &format!("http://127.0.0.1:{port}/some/path?x=1"),
+    ]);
     assert!(ok, "{out}\n{}", p.log());
     let v: serde_like::Json = serde_like::parse(&out);
     assert_eq!(v.get("PATH_INFO"), Some("/some/path"), "{out}");
@@ -64,7 +74,10 @@ fn environ_passes_wsgiref_validate_over_uwsgi_and_http() {
     assert_eq!(v.get("REQUEST_METHOD"), Some("POST"));
     assert_eq!(v.get("body"), Some("hello body"));
     assert_eq!(v.get("wsgi.url_scheme"), Some("http"));
-    assert!(v.get("sys.version").is_some_and(|s| s.starts_with("3.11")), "{out}");
+    assert!(
+        v.get("sys.version").is_some_and(|s| s.starts_with("3.11")),
+        "{out}"
+    );
     assert!(!out.contains("HTTP_CONTENT_LENGTH"), "{out}");
     assert_eq!(p.stop(Duration::from_secs(20)), Some(0));
     p.assert_nothing_left();
@@ -75,7 +88,11 @@ fn app_exception_is_a_500_and_the_worker_keeps_serving() {
     let (mut p, port) = http_vassal(&["--wsgi-file", &app("boom.py")]);
     let r = http_get(port, "/");
     assert_eq!(r.status, 500, "{}", p.log());
-    assert!(p.wait_log("RuntimeError: boom from the app", Duration::from_secs(5)), "{}", p.log());
+    assert!(
+        p.wait_log("RuntimeError: boom from the app", Duration::from_secs(5)),
+        "{}",
+        p.log()
+    );
     assert!(p.log().contains("Traceback"), "{}", p.log());
     let r = http_get(port, "/ok");
     assert_eq!((r.status, r.text().as_str()), (200, "fine\n"));
@@ -89,7 +106,10 @@ fn streaming_response_is_chunked_on_http11() {
     let (ok, out) = curl(&["-i", &format!("http://127.0.0.1:{port}/")]);
     assert!(ok, "{out}");
     assert!(out.contains("Transfer-Encoding: chunked"), "{out}");
-    assert!(out.ends_with("chunk 0\nchunk 1\nchunk 2\nchunk 3\nchunk 4\n"), "{out}");
+    assert!(
+        out.ends_with("chunk 0\nchunk 1\nchunk 2\nchunk 3\nchunk 4\n"),
+        "{out}"
+    );
     assert_eq!(p.stop(Duration::from_secs(20)), Some(0));
     p.assert_nothing_left();
 }
@@ -100,7 +120,16 @@ fn uwsgi_protocol_direct() {
     let addr = format!("127.0.0.1:{port}");
     let mut p = Proc::start(&["--socket", &addr, "--wsgi-file", &app("hello.py")]);
     p.wait_port(port);
-    let packet = uwsgi_packet(&[("REQUEST_METHOD", "GET"), ("PATH_INFO", "/"), ("SERVER_PROTOCOL", "HTTP/1.1"), ("SERVER_NAME", "x"), ("SERVER_PORT", "80")], b"");
+    let packet = uwsgi_packet(
+        &[
+            ("REQUEST_METHOD", "GET"),
+            ("PATH_INFO", "/"),
+            ("SERVER_PROTOCOL", "HTTP/1.1"),
+            ("SERVER_NAME", "x"),
+            ("SERVER_PORT", "80"),
+        ],
+        b"",
+    );
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let r = Response::parse(&raw_exchange(&mut s, &packet));
@@ -118,12 +147,27 @@ fn nginx_uwsgi_pass_tcp_and_unix() {
     let sock = dir.path().join("app.sock");
     let tcp = format!("127.0.0.1:{port}");
     let sock_s = sock.display().to_string();
-    let mut p = Proc::start(&["--socket", &tcp, "--socket", &sock_s, "--chmod-socket=666", "--wsgi-file", &app("echo.py"), "--processes", "2", "--vacuum"]);
+    let mut p = Proc::start(&[
+        "--socket",
+        &tcp,
+        "--socket",
+        &sock_s,
+        "--chmod-socket=666",
+        "--wsgi-file",
+        &app("echo.py"),
+        "--processes",
+        "2",
+        "--vacuum",
+    ]);
     p.wait_port(port);
     p.wait_unix(&sock);
     for upstream in [tcp.clone(), format!("unix:{sock_s}")] {
         let nginx = Nginx::start(&format!("uwsgi_pass {upstream};"));
-        let (ok, out) = curl(&["-d", "posted", &format!("http://127.0.0.1:{}/via/nginx?q=2", nginx.port)]);
+        let (ok, out) = curl(&[
+            "-d",
+            "posted",
+            &format!("http://127.0.0.1:{}/via/nginx?q=2", nginx.port),
+        ]);
         assert!(ok, "{out}\n{}\n{}", nginx.error_log(), p.log());
         let v = serde_like::parse(&out);
         assert_eq!(v.get("PATH_INFO"), Some("/via/nginx"), "{out}");
@@ -145,11 +189,22 @@ fn worker_killed_mid_request_is_replaced_and_the_client_gets_an_error() {
     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     s.write_all(b"GET /?30 HTTP/1.0\r\n\r\n").unwrap();
     std::thread::sleep(Duration::from_millis(500));
-    std::process::Command::new("kill").args(["-KILL", &pid_before]).status().unwrap();
+    std::process::Command::new("kill")
+        .args(["-KILL", &pid_before])
+        .status()
+        .unwrap();
     let mut out = Vec::new();
     let _ = s.read_to_end(&mut out);
-    assert!(out.is_empty(), "the client sees the connection closed: {:?}", String::from_utf8_lossy(&out));
-    assert!(p.wait_log("killed by signal 9", Duration::from_secs(10)), "{}", p.log());
+    assert!(
+        out.is_empty(),
+        "the client sees the connection closed: {:?}",
+        String::from_utf8_lossy(&out)
+    );
+    assert!(
+        p.wait_log("killed by signal 9", Duration::from_secs(10)),
+        "{}",
+        p.log()
+    );
     let after = http_get(port, "/?0");
     let pid_after = after.text().split_whitespace().last().unwrap().to_owned();
     assert_ne!(pid_before, pid_after, "a new worker serves");
@@ -162,9 +217,22 @@ fn preloaded_app_runs_postfork_hooks_in_each_worker() {
     let (mut p, port) = http_vassal(&["--wsgi-file", &app("postfork_app.py"), "--processes", "2"]);
     let r = http_get(port, "/");
     let text = r.text();
-    let field = |name: &str| text.split_whitespace().find_map(|kv| kv.strip_prefix(&format!("{name}="))).unwrap().to_owned();
-    assert_ne!(field("loaded_in"), field("worker_pid"), "the app is preloaded in the master: {text}");
-    assert_eq!(field("postfork_in"), field("worker_pid"), "postfork ran in the worker: {text}");
+    let field = |name: &str| {
+        text.split_whitespace()
+            .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+            .unwrap()
+            .to_owned()
+    };
+    assert_ne!(
+        field("loaded_in"),
+        field("worker_pid"),
+        "the app is preloaded in the master: {text}"
+    );
+    assert_eq!(
+        field("postfork_in"),
+        field("worker_pid"),
+        "postfork ran in the worker: {text}"
+    );
     assert_eq!(field("numproc"), "2");
     assert_eq!(p.stop(Duration::from_secs(20)), Some(0));
     p.assert_nothing_left();
@@ -176,7 +244,14 @@ fn flask_and_django_apps_from_the_venv() {
         panic!("the test venv is missing: run scripts/test");
     };
     let home = venv.display().to_string();
-    let (mut p, port) = http_vassal(&["--home", &home, "--chdir", &apps().display().to_string(), "--module", "flask_app:application"]);
+    let (mut p, port) = http_vassal(&[
+        "--home",
+        &home,
+        "--chdir",
+        &apps().display().to_string(),
+        "--module",
+        "flask_app:application",
+    ]);
     let (ok, out) = curl(&[&format!("http://127.0.0.1:{port}/")]);
     assert!(ok && out.contains("Hello There!"), "{out}\n{}", p.log());
     let (ok, out) = curl(&["-d", "round trip", &format!("http://127.0.0.1:{port}/echo")]);
@@ -185,9 +260,22 @@ fn flask_and_django_apps_from_the_venv() {
     p.assert_nothing_left();
 
     let django = apps().join("djangoproj").display().to_string();
-    let (mut p, port) = http_vassal(&["--home", &home, "--chdir", &django, "--module", "djangoproj.wsgi", "--processes", "2"]);
+    let (mut p, port) = http_vassal(&[
+        "--home",
+        &home,
+        "--chdir",
+        &django,
+        "--module",
+        "djangoproj.wsgi",
+        "--processes",
+        "2",
+    ]);
     let (ok, out) = curl(&[&format!("http://127.0.0.1:{port}/sub/")]);
-    assert!(ok && out.contains("Hello from Django, path=/sub/"), "{out}\n{}", p.log());
+    assert!(
+        ok && out.contains("Hello from Django, path=/sub/"),
+        "{out}\n{}",
+        p.log()
+    );
     assert_eq!(p.stop(Duration::from_secs(20)), Some(0));
     p.assert_nothing_left();
 }
@@ -197,7 +285,9 @@ fn ctrl_c_stops_master_and_workers() {
     let (mut p, port) = http_vassal(&["--wsgi-file", &app("hello.py"), "--processes", "3"]);
     assert_eq!(http_get(port, "/").status, 200);
     p.signal("INT");
-    let status = support::wait_for(Duration::from_secs(15), || p.child.try_wait().ok().flatten());
+    let status = support::wait_for(Duration::from_secs(15), || {
+        p.child.try_wait().ok().flatten()
+    });
     assert!(status.is_some(), "{}", p.log());
     p.assert_nothing_left();
 }
@@ -205,11 +295,23 @@ fn ctrl_c_stops_master_and_workers() {
 #[test]
 fn bad_config_fails_with_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("app.ini"), "[uwsgi]\nhttp-socket = :notaport\nmodule = app\n").unwrap();
+    std::fs::write(
+        dir.path().join("app.ini"),
+        "[uwsgi]\nhttp-socket = :notaport\nmodule = app\n",
+    )
+    .unwrap();
     let mut p = Proc::start_in(dir, &["app.ini"], &[]);
-    let status = support::wait_for(Duration::from_secs(10), || p.child.try_wait().ok().flatten()).unwrap();
+    let status = support::wait_for(Duration::from_secs(10), || {
+        p.child.try_wait().ok().flatten()
+    })
+    .unwrap();
     assert_eq!(status.code(), Some(1));
-    assert!(p.log().contains("app.ini:2: error: `http-socket = :notaport` is not a valid address"), "{}", p.log());
+    assert!(
+        p.log()
+            .contains("app.ini:2: error: `http-socket = :notaport` is not a valid address"),
+        "{}",
+        p.log()
+    );
 }
 
 /// A tiny JSON reader for the echo app's flat object of strings (keeps the tests free of a
@@ -219,13 +321,21 @@ mod serde_like {
 
     impl Json {
         pub fn get(&self, key: &str) -> Option<&str> {
-            self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+            self.0
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.as_str())
         }
     }
 
     pub fn parse(text: &str) -> Json {
         let mut out = Vec::new();
-        let mut chars = text.trim().trim_start_matches('{').trim_end_matches('}').chars().peekable();
+        let mut chars = text
+            .trim()
+            .trim_start_matches('{')
+            .trim_end_matches('}')
+            .chars()
+            .peekable();
         let read_string = |chars: &mut std::iter::Peekable<std::str::Chars<'_>>| -> Option<String> {
             while chars.peek().is_some_and(|c| *c != '"') {
                 chars.next();
@@ -240,7 +350,9 @@ mod serde_like {
                         't' => s.push('\t'),
                         'u' => {
                             let hex: String = (0..4).filter_map(|_| chars.next()).collect();
-                            s.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?).unwrap_or('?'));
+                            s.push(
+                                char::from_u32(u32::from_str_radix(&hex, 16).ok()?).unwrap_or('?'),
+                            );
                         }
                         other => s.push(other),
                     },

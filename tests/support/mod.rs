@@ -21,13 +21,18 @@ pub fn apps() -> PathBuf {
 
 /// The venv `scripts/test` made (Flask, Django), or `None` when absent.
 pub fn venv() -> Option<PathBuf> {
-    let path = std::env::var_os("EMPEROR_TEST_VENV").map_or_else(|| root().join(".venv"), PathBuf::from);
+    let path =
+        std::env::var_os("EMPEROR_TEST_VENV").map_or_else(|| root().join(".venv"), PathBuf::from);
     path.join("bin/python").exists().then_some(path)
 }
 
 /// A port nothing listens on right now.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Polls `f` until it returns `Some` or `limit` passes.
@@ -47,7 +52,11 @@ pub fn wait_for<T>(limit: Duration, mut f: impl FnMut() -> Option<T>) -> Option<
 /// Whether any process of process group `pgid` is alive.
 pub fn group_alive(pgid: i32) -> bool {
     // SAFETY-free: `kill -0` through the command avoids libc here.
-    Command::new("kill").args(["-0", "--", &format!("-{pgid}")]).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+    Command::new("kill")
+        .args(["-0", "--", &format!("-{pgid}")])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// A running `emperor` (vassal or emperor) in its own process group, with its log in a file.
@@ -117,12 +126,20 @@ impl Proc {
             }
             std::os::unix::net::UnixStream::connect(path).ok()
         });
-        assert!(ok.is_some(), "socket {} never opened:\n{}", path.display(), self.log());
+        assert!(
+            ok.is_some(),
+            "socket {} never opened:\n{}",
+            path.display(),
+            self.log()
+        );
     }
 
     /// Sends a signal to the master.
     pub fn signal(&self, sig: &str) {
-        Command::new("kill").args([&format!("-{sig}"), &self.pid().to_string()]).status().unwrap();
+        Command::new("kill")
+            .args([&format!("-{sig}"), &self.pid().to_string()])
+            .status()
+            .unwrap();
     }
 
     /// Stops gracefully (SIGTERM) and waits; returns the exit code. Panics (after killing
@@ -140,14 +157,24 @@ impl Proc {
     }
 
     fn kill_group(&mut self) {
-        let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", self.pid())]).stderr(Stdio::null()).status();
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.pid())])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.child.wait();
     }
 
     /// Asserts that no process of this emperor's group is left (workers included).
     pub fn assert_nothing_left(&self) {
-        let gone = wait_for(Duration::from_secs(10), || (!group_alive(self.pid())).then_some(()));
-        assert!(gone.is_some(), "processes left behind in group {}:\n{}", self.pid(), ps_group(self.pid()));
+        let gone = wait_for(Duration::from_secs(10), || {
+            (!group_alive(self.pid())).then_some(())
+        });
+        assert!(
+            gone.is_some(),
+            "processes left behind in group {}:\n{}",
+            self.pid(),
+            ps_group(self.pid())
+        );
     }
 }
 
@@ -155,20 +182,34 @@ impl Drop for Proc {
     fn drop(&mut self) {
         if self.child.try_wait().ok().flatten().is_none() {
             self.signal("TERM");
-            if wait_for(Duration::from_secs(10), || self.child.try_wait().ok().flatten()).is_none() {
+            if wait_for(Duration::from_secs(10), || {
+                self.child.try_wait().ok().flatten()
+            })
+            .is_none()
+            {
                 self.kill_group();
             }
         }
         // Stray workers (a bug) are killed too, so that one failing test does not leak.
         if group_alive(self.pid()) {
-            let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", self.pid())]).stderr(Stdio::null()).status();
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", self.pid())])
+                .stderr(Stdio::null())
+                .status();
         }
     }
 }
 
 fn ps_group(pgid: i32) -> String {
-    let out = Command::new("ps").args(["-eo", "pid,pgid,stat,args"]).output().unwrap();
-    String::from_utf8_lossy(&out.stdout).lines().filter(|l| l.split_whitespace().nth(1) == Some(&pgid.to_string())).collect::<Vec<_>>().join("\n")
+    let out = Command::new("ps")
+        .args(["-eo", "pid,pgid,stat,args"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.split_whitespace().nth(1) == Some(&pgid.to_string()))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// A response read from a raw socket: status code, headers (lowercase names), body.
@@ -182,7 +223,10 @@ pub struct Response {
 
 impl Response {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn text(&self) -> String {
@@ -191,12 +235,30 @@ impl Response {
 
     /// Parses a complete response that ended with the connection.
     pub fn parse(raw: &[u8]) -> Response {
-        let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or_else(|| panic!("no head in {:?}", String::from_utf8_lossy(raw)));
+        let split = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .unwrap_or_else(|| panic!("no head in {:?}", String::from_utf8_lossy(raw)));
         let head = String::from_utf8_lossy(&raw[..split]).into_owned();
         let mut lines = head.split("\r\n");
-        let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
-        let headers = lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned())).collect();
-        Response { status, head, headers, body: raw[split + 4..].to_vec() }
+        let status = lines
+            .next()
+            .unwrap()
+            .split(' ')
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
+        let headers = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+            .collect();
+        Response {
+            status,
+            head,
+            headers,
+            body: raw[split + 4..].to_vec(),
+        }
     }
 }
 
@@ -212,7 +274,10 @@ pub fn raw_exchange(stream: &mut (impl Read + Write), request: &[u8]) -> Vec<u8>
 pub fn http_get(port: u16, path: &str) -> Response {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    Response::parse(&raw_exchange(&mut s, format!("GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").as_bytes()))
+    Response::parse(&raw_exchange(
+        &mut s,
+        format!("GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").as_bytes(),
+    ))
 }
 
 /// Builds a uwsgi request packet (as nginx `uwsgi_pass` does).
@@ -234,8 +299,15 @@ pub fn uwsgi_packet(vars: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
 
 /// `curl` with arguments; returns (exit ok, stdout).
 pub fn curl(args: &[&str]) -> (bool, String) {
-    let out = Command::new("curl").args(["-sS", "--max-time", "30"]).args(args).output().expect("curl");
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+    let out = Command::new("curl")
+        .args(["-sS", "--max-time", "30"])
+        .args(args)
+        .output()
+        .expect("curl");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
 }
 
 /// A real nginx in front of a vassal, in the foreground, with its own prefix.
@@ -262,8 +334,14 @@ impl Nginx {
             .stderr(Stdio::null())
             .spawn()
             .expect("start nginx");
-        let ok = wait_for(Duration::from_secs(10), || TcpStream::connect(("127.0.0.1", port)).ok());
-        assert!(ok.is_some(), "nginx did not start: {}", std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default());
+        let ok = wait_for(Duration::from_secs(10), || {
+            TcpStream::connect(("127.0.0.1", port)).ok()
+        });
+        assert!(
+            ok.is_some(),
+            "nginx did not start: {}",
+            std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default()
+        );
         Nginx { child, port, dir }
     }
 

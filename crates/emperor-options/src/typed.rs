@@ -652,6 +652,13 @@ fn parse_module(value: &str) -> Option<AppSource> {
     })
 }
 
+/// `app.py` (any case): a file, never a module named `py`.
+fn is_py_file(value: &str) -> bool {
+    Path::new(value)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("py"))
+}
+
 fn is_app_file(value: &str) -> bool {
     Path::new(value)
         .extension()
@@ -667,14 +674,14 @@ fn build_apps(b: &mut Builder<'_>, chdir: Option<&Path>) -> Vec<AppSpec> {
         // `app.py` would parse as module `py` of package `app`; it is always a file meant.
         // `app.py` parses as module `py` of package `app`, but means the file; `proj.wsgi` is
         // the usual Django module and stays a module.
-        match parse_module(&value).filter(|_| !value.ends_with(".py")) {
+        match parse_module(&value).filter(|_| !is_py_file(&value)) {
             Some(source) => apps.push(AppSpec {
                 mountpoint: String::new(),
                 source,
                 origin: item.origin.clone(),
             }),
             None => {
-                let hint = if value.ends_with(".py") {
+                let hint = if is_py_file(&value) {
                     format!("`{value}` is a file: write `wsgi-file = {value}`")
                 } else {
                     "write `package.module`, `package.module:callable` or `package.module:factory()`".to_owned()

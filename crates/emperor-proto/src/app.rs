@@ -25,7 +25,10 @@ impl Vars {
     }
 
     pub fn with_capacity(bytes: usize, vars: usize) -> Vars {
-        Vars { buf: Vec::with_capacity(bytes), spans: Vec::with_capacity(vars) }
+        Vars {
+            buf: Vec::with_capacity(bytes),
+            spans: Vec::with_capacity(vars),
+        }
     }
 
     /// Empties the list, keeping its allocations for the next request.
@@ -58,7 +61,12 @@ impl Vars {
 
     /// The variables in order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&[u8], &[u8])> + '_ {
-        self.spans.iter().map(|&(s, k, e)| (&self.buf[s as usize..k as usize], &self.buf[k as usize..e as usize]))
+        self.spans.iter().map(|&(s, k, e)| {
+            (
+                &self.buf[s as usize..k as usize],
+                &self.buf[k as usize..e as usize],
+            )
+        })
     }
 
     /// The first value of `key`.
@@ -75,7 +83,10 @@ pub enum Body {
     Empty,
     Memory(Vec<u8>),
     /// An unlinked temporary file holding `len` bytes, positioned at 0.
-    File { file: File, len: u64 },
+    File {
+        file: File,
+        len: u64,
+    },
 }
 
 impl Body {

@@ -18,7 +18,11 @@ pub enum Error {
     /// `home` / `virtualenv` does not name a directory.
     HomeNotADirectory { home: PathBuf },
     /// The virtualenv was made by another Python version than the one embedded.
-    VenvVersion { home: PathBuf, venv: String, embedded: String },
+    VenvVersion {
+        home: PathBuf,
+        venv: String,
+        embedded: String,
+    },
     /// A path or argument contains a NUL byte and cannot be handed to Python.
     Nul { what: &'static str, value: String },
     /// `Py_InitializeFromConfig` (or a `PyConfig` setter) failed.
@@ -26,7 +30,11 @@ pub enum Error {
     /// Python failed after initialization while setting up this crate's modules or `sys.path`.
     Setup { traceback: String },
     /// An app could not be imported or its callable could not be found.
-    App { app: String, mountpoint: String, traceback: String },
+    App {
+        app: String,
+        mountpoint: String,
+        traceback: String,
+    },
 }
 
 impl fmt::Display for Error {

@@ -8,7 +8,7 @@ use pyo3::ffi;
 /// ([`crate::Interpreter::attach_thread`]).
 ///
 /// While it lives, the thread holds the GIL except inside `unlocked`, and every
-/// [`crate::WsgiApp::call`] on this thread re-enters the same thread state instead of
+/// `WsgiApp::call` on this thread re-enters the same thread state instead of
 /// creating one. Drop it on the same thread, outside `unlocked`, when the thread ends.
 #[derive(Debug)]
 pub struct ThreadAttachment {
@@ -23,7 +23,10 @@ impl ThreadAttachment {
         // PyGILState_Ensure makes (or re-enters) this thread's state and takes the GIL; the
         // matching release is in Drop, on the same thread (the guard is !Send).
         let state = unsafe { ffi::PyGILState_Ensure() };
-        ThreadAttachment { state, _not_send: PhantomData }
+        ThreadAttachment {
+            state,
+            _not_send: PhantomData,
+        }
     }
 }
 

@@ -104,14 +104,17 @@ impl Interpreter {
         Python::attach(|py| loader::load_apps(py, apps, callable))
     }
 
-    /// Python threads alive in this process (`_thread._count() + 1`), so the master can warn
-    /// when a preloaded app started threads, which a fork would not carry over.
+    /// Python threads alive in this process (`threading.active_count()`), so the master can
+    /// warn when a preloaded app started threads, which a fork does not carry over.
+    ///
+    /// (`_thread._count()` would also see threads started without `threading`, but `CPython`
+    /// does not reset it in a forked child.)
     pub fn python_threads(&self) -> usize {
         Python::attach(|py| {
-            py.import("_thread")
-                .and_then(|t| t.call_method0("_count"))
+            py.import("threading")
+                .and_then(|t| t.call_method0("active_count"))
                 .and_then(|n| n.extract::<usize>())
-                .map_or(1, |n| n + 1)
+                .unwrap_or(1)
         })
     }
 
@@ -151,6 +154,21 @@ impl Interpreter {
         Python::attach(uwsgi_module::run_postfork);
     }
 
+    /// Runs the functions apps registered with `atexit`, as uWSGI does when a worker or the
+    /// master ends (the interpreter itself is never finalized: `Py_Finalize` can hang on app
+    /// threads). Exceptions are logged. Call it once, right before the process exits.
+    pub fn run_atexit(&self) {
+        Python::attach(|py| {
+            let run = py
+                .import("atexit")
+                .and_then(|m| m.call_method0("_run_exitfuncs"));
+            if let Err(e) = run {
+                eprintln!("atexit functions raised an exception:");
+                e.display(py);
+            }
+        });
+    }
+
     /// Sets `uwsgi.worker_id()` (1-based in workers; 0, the default, in the master).
     pub fn set_worker_id(&self, id: u32) {
         uwsgi_module::set_worker_id(id);
@@ -188,7 +206,9 @@ impl ConfigInputs {
     fn new(setup: &Setup) -> Result<ConfigInputs, Error> {
         let (executable, home) = match &setup.home {
             None => {
-                let python = BUILD_PYTHON.filter(|p| p.starts_with('/')).unwrap_or("/usr/bin/python3");
+                let python = BUILD_PYTHON
+                    .filter(|p| p.starts_with('/'))
+                    .unwrap_or("/usr/bin/python3");
                 (PathBuf::from(python), None)
             }
             Some(home) => {
@@ -197,8 +217,11 @@ impl ConfigInputs {
                     return Err(Error::HomeNotADirectory { home });
                 }
                 let bin = home.join("bin");
-                let executable =
-                    ["python", "python3"].iter().map(|n| bin.join(n)).find(|p| p.exists()).unwrap_or_else(|| bin.join("python"));
+                let executable = ["python", "python3"]
+                    .iter()
+                    .map(|n| bin.join(n))
+                    .find(|p| p.exists())
+                    .unwrap_or_else(|| bin.join("python"));
                 let pyvenv = home.join("pyvenv.cfg");
                 if pyvenv.is_file() {
                     check_venv_version(&home, &pyvenv)?;
@@ -217,25 +240,34 @@ impl ConfigInputs {
             .collect::<Result<_, _>>()?;
         Ok(ConfigInputs {
             executable: c_string(executable.as_os_str().as_bytes(), "python executable")?,
-            home: home.map(|h| c_string(h.as_os_str().as_bytes(), "python home")).transpose()?,
+            home: home
+                .map(|h| c_string(h.as_os_str().as_bytes(), "python home"))
+                .transpose()?,
             argv,
         })
     }
 }
 
 fn c_string(bytes: &[u8], what: &'static str) -> Result<CString, Error> {
-    CString::new(bytes).map_err(|_| Error::Nul { what, value: String::from_utf8_lossy(bytes).into_owned() })
+    CString::new(bytes).map_err(|_| Error::Nul {
+        what,
+        value: String::from_utf8_lossy(bytes).into_owned(),
+    })
 }
 
 /// Refuses a venv made by another Python than the embedded one (its site-packages would hold
 /// extension modules built for another ABI).
 fn check_venv_version(home: &Path, pyvenv: &Path) -> Result<(), Error> {
-    let Ok(text) = std::fs::read_to_string(pyvenv) else { return Ok(()) };
+    let Ok(text) = std::fs::read_to_string(pyvenv) else {
+        return Ok(());
+    };
     let version = text.lines().find_map(|line| {
         let (key, value) = line.split_once('=')?;
         matches!(key.trim(), "version" | "version_info").then(|| value.trim().to_owned())
     });
-    let Some(version) = version else { return Ok(()) };
+    let Some(version) = version else {
+        return Ok(());
+    };
     let embedded = embedded_version();
     if major_minor(&version) != major_minor(&embedded) {
         return Err(Error::VenvVersion {
@@ -252,7 +284,11 @@ fn embedded_version() -> String {
     // SAFETY: Py_GetVersion returns a pointer to a static NUL-terminated string; it may be
     // called before initialization.
     let full = unsafe { CStr::from_ptr(ffi::Py_GetVersion()) };
-    full.to_string_lossy().split(' ').next().unwrap_or_default().to_owned()
+    full.to_string_lossy()
+        .split(' ')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// `3.11` of `3.11.2` or `3.11.2.final.0`.
@@ -269,8 +305,8 @@ fn init_from_config(inputs: &ConfigInputs) -> Result<(), Error> {
     let cfg = config.as_mut_ptr();
     // SAFETY: PyConfig_InitPythonConfig initializes every field of the struct behind `cfg`.
     unsafe { ffi::PyConfig_InitPythonConfig(cfg) };
-    // SAFETY: `cfg` is initialized; `configure` only writes fields through CPython's setters
-    // and plain ints.
+    // SAFETY: `cfg` is initialized; `configure_and_initialize` only writes its fields through
+    // CPython's setters and plain ints.
     let result = unsafe { configure_and_initialize(cfg, inputs) };
     // SAFETY: `cfg` is initialized; PyConfig_Clear frees what the setters allocated (the
     // interpreter keeps its own copy).
@@ -282,7 +318,10 @@ fn init_from_config(inputs: &ConfigInputs) -> Result<(), Error> {
 ///
 /// # Safety
 /// `cfg` must point to a `PyConfig` initialized by `PyConfig_InitPythonConfig`.
-unsafe fn configure_and_initialize(cfg: *mut ffi::PyConfig, inputs: &ConfigInputs) -> Result<(), Error> {
+unsafe fn configure_and_initialize(
+    cfg: *mut ffi::PyConfig,
+    inputs: &ConfigInputs,
+) -> Result<(), Error> {
     // SAFETY: per the function's contract `cfg` is valid; the setters copy the C strings,
     // which outlive the calls; `argv` holds pointers into `inputs.argv`, alive meanwhile.
     unsafe {
@@ -294,19 +333,33 @@ unsafe fn configure_and_initialize(cfg: *mut ffi::PyConfig, inputs: &ConfigInput
         // and nothing buffered in the master is written again by every forked worker.
         (*cfg).buffered_stdio = 0;
         status(
-            ffi::PyConfig_SetBytesString(cfg, &raw mut (*cfg).executable, inputs.executable.as_ptr()),
+            ffi::PyConfig_SetBytesString(
+                cfg,
+                &raw mut (*cfg).executable,
+                inputs.executable.as_ptr(),
+            ),
             "setting PyConfig.executable",
         )?;
         status(
-            ffi::PyConfig_SetBytesString(cfg, &raw mut (*cfg).program_name, inputs.executable.as_ptr()),
+            ffi::PyConfig_SetBytesString(
+                cfg,
+                &raw mut (*cfg).program_name,
+                inputs.executable.as_ptr(),
+            ),
             "setting PyConfig.program_name",
         )?;
         if let Some(home) = &inputs.home {
-            status(ffi::PyConfig_SetBytesString(cfg, &raw mut (*cfg).home, home.as_ptr()), "setting PyConfig.home")?;
+            status(
+                ffi::PyConfig_SetBytesString(cfg, &raw mut (*cfg).home, home.as_ptr()),
+                "setting PyConfig.home",
+            )?;
         }
         let mut argv: Vec<*const c_char> = inputs.argv.iter().map(|a| a.as_ptr()).collect();
         let argc = ffi::Py_ssize_t::try_from(argv.len()).unwrap_or(ffi::Py_ssize_t::MAX);
-        status(ffi::PyConfig_SetBytesArgv(cfg, argc, argv.as_mut_ptr()), "setting sys.argv")?;
+        status(
+            ffi::PyConfig_SetBytesArgv(cfg, argc, argv.as_mut_ptr()),
+            "setting sys.argv",
+        )?;
         status(ffi::Py_InitializeFromConfig(cfg), "Py_InitializeFromConfig")
     }
 }
@@ -318,7 +371,12 @@ fn status(status: ffi::PyStatus, doing: &str) -> Result<(), Error> {
     }
     // SAFETY: as above.
     if unsafe { ffi::PyStatus_IsExit(status) } != 0 {
-        return Err(Error::Init { message: format!("{doing}: python asked to exit with status {}", status.exitcode) });
+        return Err(Error::Init {
+            message: format!(
+                "{doing}: python asked to exit with status {}",
+                status.exitcode
+            ),
+        });
     }
     let text = |p: *const c_char| {
         // SAFETY: CPython's status messages and function names are static C strings.
@@ -336,7 +394,9 @@ fn status(status: ffi::PyStatus, doing: &str) -> Result<(), Error> {
 fn finish_setup(py: Python<'_>, setup: &Setup) -> Result<(), Error> {
     eprintln!("Python version: {}", Python::version_str());
     // SAFETY: PyInterpreterState_Get needs the GIL, which this attach scope holds.
-    eprintln!("Python main interpreter initialized at {:p}", unsafe { ffi::PyInterpreterState_Get() });
+    eprintln!("Python main interpreter initialized at {:p}", unsafe {
+        ffi::PyInterpreterState_Get()
+    });
     let result = (|| -> PyResult<()> {
         let path = py.import("sys")?.getattr("path")?.cast_into::<PyList>()?;
         path.insert(0, ".")?;
@@ -354,5 +414,51 @@ fn finish_setup(py: Python<'_>, setup: &Setup) -> Result<(), Error> {
         }
         uwsgi_module::register(py, setup)
     })();
-    result.map_err(|e| Error::Setup { traceback: loader::format_exception(py, &e) })
+    result.map_err(|e| Error::Setup {
+        traceback: loader::format_exception(py, &e),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn major_minor_of_venv_versions() {
+        assert_eq!(major_minor("3.11.2"), "3.11");
+        assert_eq!(major_minor("3.12.0.final.0"), "3.12");
+        assert_eq!(major_minor("3"), "3");
+    }
+
+    #[test]
+    fn a_venv_of_another_python_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("pyvenv.cfg");
+        let embedded = major_minor(&embedded_version()).to_owned();
+        std::fs::write(&cfg, format!("home = /usr/bin\nversion = {embedded}.99\n")).unwrap();
+        assert!(check_venv_version(dir.path(), &cfg).is_ok());
+        std::fs::write(&cfg, "home = /opt/py/bin\nversion_info = 3.99.1.final.0\n").unwrap();
+        let err = check_venv_version(dir.path(), &cfg).unwrap_err();
+        assert!(
+            matches!(&err, Error::VenvVersion { venv, .. } if venv == "3.99"),
+            "{err}"
+        );
+        assert!(
+            err.to_string()
+                .contains("hint: recreate it with `/usr/bin/python3 -m venv"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_home_that_is_not_a_directory_is_refused() {
+        let setup = Setup {
+            home: Some("/nonexistent/venv".into()),
+            ..Setup::default()
+        };
+        assert!(matches!(
+            ConfigInputs::new(&setup),
+            Err(Error::HomeNotADirectory { .. })
+        ));
+    }
 }

@@ -29,14 +29,24 @@ pub(crate) struct Input {
 impl Input {
     pub(crate) fn new(body: Body) -> Input {
         match body {
-            Body::Empty => Input { source: Source::Memory(Vec::new()), pos: 0, len: 0 },
+            Body::Empty => Input {
+                source: Source::Memory(Vec::new()),
+                pos: 0,
+                len: 0,
+            },
             Body::Memory(v) => {
                 let len = v.len() as u64;
-                Input { source: Source::Memory(v), pos: 0, len }
+                Input {
+                    source: Source::Memory(v),
+                    pos: 0,
+                    len,
+                }
             }
-            Body::File { file, len } => {
-                Input { source: Source::File(BufReader::with_capacity(64 * 1024, file)), pos: 0, len }
-            }
+            Body::File { file, len } => Input {
+                source: Source::File(BufReader::with_capacity(64 * 1024, file)),
+                pos: 0,
+                len,
+            },
         }
     }
 
@@ -58,26 +68,37 @@ impl Input {
         PyOSError::new_err(format!("error during read({n}) on wsgi.input: {e}"))
     }
 
-    fn read_bytes<'py>(&mut self, py: Python<'py>, size: Option<i64>) -> PyResult<Bound<'py, PyBytes>> {
+    fn read_bytes<'py>(
+        &mut self,
+        py: Python<'py>,
+        size: Option<i64>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
         let n = self.bounded(size);
         let pos = usize::try_from(self.pos).unwrap_or(usize::MAX);
         let bytes = match &mut self.source {
             Source::Memory(v) => PyBytes::new(py, &v[pos..pos + n]),
-            Source::File(reader) => {
-                PyBytes::new_with(py, n, |buf| reader.read_exact(buf).map_err(|e| Input::read_error(&e, n)))?
-            }
+            Source::File(reader) => PyBytes::new_with(py, n, |buf| {
+                reader.read_exact(buf).map_err(|e| Input::read_error(&e, n))
+            })?,
         };
         self.pos += n as u64;
         Ok(bytes)
     }
 
-    fn read_line<'py>(&mut self, py: Python<'py>, size: Option<i64>) -> PyResult<Bound<'py, PyBytes>> {
+    fn read_line<'py>(
+        &mut self,
+        py: Python<'py>,
+        size: Option<i64>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
         let max = self.bounded(size);
         let pos = usize::try_from(self.pos).unwrap_or(usize::MAX);
         let line = match &mut self.source {
             Source::Memory(v) => {
                 let window = &v[pos..pos + max];
-                let end = window.iter().position(|&b| b == b'\n').map_or(max, |i| i + 1);
+                let end = window
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map_or(max, |i| i + 1);
                 PyBytes::new(py, &window[..end])
             }
             Source::File(reader) => {
@@ -118,13 +139,21 @@ impl Input {
 
     /// `readline([size])`: up to and including the next `\n`, at most `size` bytes.
     #[pyo3(signature = (size = None))]
-    fn readline<'py>(&mut self, py: Python<'py>, size: Option<i64>) -> PyResult<Bound<'py, PyBytes>> {
+    fn readline<'py>(
+        &mut self,
+        py: Python<'py>,
+        size: Option<i64>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
         self.read_line(py, size)
     }
 
     /// `readlines([hint])`: the remaining lines, stopping once `hint` bytes were read.
     #[pyo3(signature = (hint = None))]
-    fn readlines<'py>(&mut self, py: Python<'py>, hint: Option<i64>) -> PyResult<Bound<'py, PyList>> {
+    fn readlines<'py>(
+        &mut self,
+        py: Python<'py>,
+        hint: Option<i64>,
+    ) -> PyResult<Bound<'py, PyList>> {
         let lines = PyList::empty(py);
         let mut total = 0u64;
         loop {
@@ -162,16 +191,20 @@ impl Input {
             0 => 0,
             1 => self.pos,
             2 => self.len,
-            _ => return Err(PyValueError::new_err(format!("invalid whence ({whence}, should be 0, 1 or 2)"))),
+            _ => {
+                return Err(PyValueError::new_err(format!(
+                    "invalid whence ({whence}, should be 0, 1 or 2)"
+                )));
+            }
         };
         let target = base
             .checked_add_signed(offset)
             .ok_or_else(|| PyValueError::new_err(format!("negative seek position {offset}")))?
             .min(self.len);
         if let Source::File(reader) = &mut self.source {
-            reader
-                .seek(SeekFrom::Start(target))
-                .map_err(|e| PyOSError::new_err(format!("error during seek({target}) on wsgi.input: {e}")))?;
+            reader.seek(SeekFrom::Start(target)).map_err(|e| {
+                PyOSError::new_err(format!("error during seek({target}) on wsgi.input: {e}"))
+            })?;
         }
         self.pos = target;
         Ok(target)

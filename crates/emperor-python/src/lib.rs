@@ -43,7 +43,7 @@
 //! happens inside the hooks, GIL held.
 //!
 //! **A worker thread** (the forked thread, or any thread that called
-//! [`Interpreter::attach_thread`]) holds the GIL between requests. [`WsgiApp::call`] therefore
+//! [`Interpreter::attach_thread`]) holds the GIL between requests. `WsgiApp::call` therefore
 //! costs no thread-state work at all: it re-enters the thread's existing state (a counter
 //! increment). The GIL is released exactly where the thread may block:
 //!
@@ -66,9 +66,12 @@
 //! ```text
 //! master:  initialize(setup) → [load_apps (preload)] → python_threads() warning check
 //!          → for each worker: fork(|| fork())
-//! worker:  set_worker_id(n) → [load_apps (lazy-apps)] → run_postfork() → worker(apps, settings)
-//!          → loop { unlocked(wait); call(request, responder) }
+//! worker:  set_worker_id(n) → [load_apps (lazy-apps)] → run_postfork() → worker(apps, &settings)
+//!          → loop { unlocked(wait); call(request, responder) } → run_atexit() → exit
 //! ```
+//!
+//! The interpreter is never finalized (`Py_Finalize` can hang on threads an app started);
+//! processes exit after [`Interpreter::run_atexit`].
 
 // Embedding CPython is FFI by nature: PyConfig, the fork hooks, the GIL hand-offs and the
 // responder pointer shared with Python callables all need `unsafe`. Each block says why it is

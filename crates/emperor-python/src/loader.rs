@@ -57,7 +57,10 @@ impl Apps {
 
     /// uWSGI's app selection: the app whose mountpoint equals `SCRIPT_NAME`, else the default.
     pub(crate) fn by_script_name(&self, script_name: &[u8]) -> Option<usize> {
-        self.apps.iter().position(|a| a.mountpoint.as_bytes() == script_name).or(self.default)
+        self.apps
+            .iter()
+            .position(|a| a.mountpoint.as_bytes() == script_name)
+            .or(self.default)
     }
 
     /// `manage-script-name`: the app whose mountpoint (trailing `/` ignored, never empty) is
@@ -70,7 +73,8 @@ impl Apps {
             if mountpoint.is_empty() || best.is_some_and(|(_, len)| len >= mountpoint.len()) {
                 continue;
             }
-            let at_boundary = path.len() == mountpoint.len() || path.get(mountpoint.len()) == Some(&b'/');
+            let at_boundary =
+                path.len() == mountpoint.len() || path.get(mountpoint.len()) == Some(&b'/');
             if path.starts_with(mountpoint) && at_boundary {
                 best = Some((i, mountpoint.len()));
             }
@@ -113,7 +117,8 @@ pub(crate) fn load_apps(py: Python<'_>, specs: &[AppSpec], callable: &str) -> Re
         };
         for (mountpoint, app) in entries {
             let id = loaded.len();
-            let is_default = default.is_none() && (mountpoint.is_empty() || mountpoint.starts_with('/'));
+            let is_default =
+                default.is_none() && (mountpoint.is_empty() || mountpoint.starts_with('/'));
             if is_default {
                 default = Some(id);
             }
@@ -123,27 +128,55 @@ pub(crate) fn load_apps(py: Python<'_>, specs: &[AppSpec], callable: &str) -> Re
                 std::process::id(),
                 if is_default { " (default app)" } else { "" },
             );
-            loaded.push(LoadedApp { mountpoint, callable: app.unbind() });
+            loaded.push(LoadedApp {
+                mountpoint,
+                callable: app.unbind(),
+            });
         }
     }
-    Ok(Apps { apps: loaded.into(), default })
+    Ok(Apps {
+        apps: loaded.into(),
+        default,
+    })
 }
 
 /// `pkg.mod:callable` / `pkg.mod:factory()` / the file path, for messages.
 fn describe(source: &AppSource) -> String {
     match source {
-        AppSource::Module { module, callable: Some(c), factory: true } => format!("{module}:{c}()"),
-        AppSource::Module { module, callable: Some(c), factory: false } => format!("{module}:{c}"),
-        AppSource::Module { module, callable: None, .. } => module.clone(),
+        AppSource::Module {
+            module,
+            callable: Some(c),
+            factory: true,
+        } => format!("{module}:{c}()"),
+        AppSource::Module {
+            module,
+            callable: Some(c),
+            factory: false,
+        } => format!("{module}:{c}"),
+        AppSource::Module {
+            module,
+            callable: None,
+            ..
+        } => module.clone(),
         AppSource::File(path) => path.display().to_string(),
     }
 }
 
 /// Loads one app; the error is the text to show (a Python traceback or a uWSGI-like message).
-fn load_one<'py>(py: Python<'py>, source: &AppSource, default_callable: &str) -> Result<Found<'py>, String> {
+fn load_one<'py>(
+    py: Python<'py>,
+    source: &AppSource,
+    default_callable: &str,
+) -> Result<Found<'py>, String> {
     match source {
-        AppSource::Module { module, callable, factory } => {
-            let m = py.import(module.as_str()).map_err(|e| format_exception(py, &e))?;
+        AppSource::Module {
+            module,
+            callable,
+            factory,
+        } => {
+            let m = py
+                .import(module.as_str())
+                .map_err(|e| format_exception(py, &e))?;
             if callable.is_none()
                 && let Some(apps) = applications(&m)?
             {
@@ -151,7 +184,9 @@ fn load_one<'py>(py: Python<'py>, source: &AppSource, default_callable: &str) ->
             }
             let name = callable.as_deref().unwrap_or(default_callable);
             let place = format!("module {module}");
-            let app = m.getattr(name).map_err(|_| format!("unable to find \"{name}\" callable in {place}"))?;
+            let app = m
+                .getattr(name)
+                .map_err(|_| format!("unable to find \"{name}\" callable in {place}"))?;
             let app = if *factory {
                 app.call0().map_err(|e| format_exception(py, &e))?
             } else {
@@ -162,15 +197,19 @@ fn load_one<'py>(py: Python<'py>, source: &AppSource, default_callable: &str) ->
         AppSource::File(path) => {
             let module = exec_file(py, path)?;
             let place = format!("file {}", path.display());
-            let app = module
-                .getattr(default_callable)
-                .map_err(|_| format!("unable to find \"{default_callable}\" callable in {place}"))?;
+            let app = module.getattr(default_callable).map_err(|_| {
+                format!("unable to find \"{default_callable}\" callable in {place}")
+            })?;
             check_callable(app, default_callable, &place).map(Found::One)
         }
     }
 }
 
-fn check_callable<'py>(app: Bound<'py, PyAny>, name: &str, place: &str) -> Result<Bound<'py, PyAny>, String> {
+fn check_callable<'py>(
+    app: Bound<'py, PyAny>,
+    name: &str,
+    place: &str,
+) -> Result<Bound<'py, PyAny>, String> {
     if app.is_callable() {
         Ok(app)
     } else {
@@ -180,10 +219,16 @@ fn check_callable<'py>(app: Bound<'py, PyAny>, name: &str, place: &str) -> Resul
 
 /// A module's `applications` dict (uWSGI multi-app modules), when it has one.
 fn applications<'py>(module: &Bound<'py, PyModule>) -> Result<Option<MountedApps<'py>>, String> {
-    let Ok(dict) = module.getattr("applications") else { return Ok(None) };
-    let Ok(dict) = dict.cast_into::<PyDict>() else { return Ok(None) };
+    let Ok(dict) = module.getattr("applications") else {
+        return Ok(None);
+    };
+    let Ok(dict) = dict.cast_into::<PyDict>() else {
+        return Ok(None);
+    };
     if dict.is_empty() {
-        return Err("you have to define at least one app in the applications dictionary".to_owned());
+        return Err(
+            "you have to define at least one app in the applications dictionary".to_owned(),
+        );
     }
     let mut apps = Vec::with_capacity(dict.len());
     for (key, value) in dict.iter() {
@@ -227,7 +272,9 @@ fn exec_file<'py>(py: Python<'py>, path: &Path) -> Result<Bound<'py, PyAny>, Str
         let machinery = py.import("importlib.machinery")?;
         let util = py.import("importlib.util")?;
         // An explicit loader: `.wsgi` is no suffix importlib knows.
-        let loader = machinery.getattr("SourceFileLoader")?.call1((name.as_str(), absolute.as_os_str()))?;
+        let loader = machinery
+            .getattr("SourceFileLoader")?
+            .call1((name.as_str(), absolute.as_os_str()))?;
         let spec = util.call_method1("spec_from_loader", (name.as_str(), &loader))?;
         let module = util.call_method1("module_from_spec", (&spec,))?;
         let modules = py.import("sys")?.getattr("modules")?;
@@ -251,9 +298,17 @@ fn pythonize(path: &Path) -> String {
 /// The full traceback of `err`, as Python prints it (without a trailing newline).
 pub(crate) fn format_exception(py: Python<'_>, err: &PyErr) -> String {
     py.import("traceback")
-        .and_then(|tb| tb.call_method1("format_exception", (err.get_type(py), err.value(py), err.traceback(py))))
+        .and_then(|tb| {
+            tb.call_method1(
+                "format_exception",
+                (err.get_type(py), err.value(py), err.traceback(py)),
+            )
+        })
         .and_then(|lines| lines.extract::<Vec<String>>())
-        .map_or_else(|_| err.to_string(), |lines| lines.concat().trim_end().to_owned())
+        .map_or_else(
+            |_| err.to_string(),
+            |lines| lines.concat().trim_end().to_owned(),
+        )
 }
 
 #[cfg(test)]

@@ -121,10 +121,16 @@ impl ResponseState {
         if self.headers_sent {
             return Ok(());
         }
-        self.status = Some(Status { line: b"500 Internal Server Error".to_vec(), code: 500 });
+        self.status = Some(Status {
+            line: b"500 Internal Server Error".to_vec(),
+            code: 500,
+        });
         self.headers.clear();
         self.headers.push(b"Content-Type", b"text/plain");
-        self.headers.push(b"Content-Length", ERROR_500_BODY.len().to_string().as_bytes());
+        self.headers.push(
+            b"Content-Length",
+            ERROR_500_BODY.len().to_string().as_bytes(),
+        );
         self.write(py, ERROR_500_BODY)
     }
 
@@ -191,7 +197,7 @@ impl StartResponse {
             state: Mutex::new(ResponseState {
                 out: OutPtr(Some(ptr)),
                 status: None,
-                headers: Vars::with_capacity(256, 8),
+                headers: Vars::new(),
                 headers_sent: false,
                 client_gone: false,
                 info: ResponseInfo::default(),
@@ -201,7 +207,9 @@ impl StartResponse {
 
     /// Locks the state, releasing the GIL while waiting if another thread holds it.
     pub(crate) fn lock(&self, py: Python<'_>) -> MutexGuard<'_, ResponseState> {
-        self.state.lock_py_attached(py).unwrap_or_else(PoisonError::into_inner)
+        self.state
+            .lock_py_attached(py)
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Forgets the responder (waiting for a `write()` in progress on another thread) and
@@ -264,13 +272,17 @@ impl StartResponse {
             ))
         })?;
         let mut state = self.lock(py);
-        state.write(py, bytes.as_bytes()).map_err(SendError::into_pyerr)
+        state
+            .write(py, bytes.as_bytes())
+            .map_err(SendError::into_pyerr)
     }
 }
 
 /// `type(obj).__name__`, for error messages.
 pub(crate) fn type_name(obj: &Bound<'_, PyAny>) -> String {
-    obj.get_type().name().map_or_else(|_| "?".to_owned(), |n| n.to_string())
+    obj.get_type()
+        .name()
+        .map_or_else(|_| "?".to_owned(), |n| n.to_string())
 }
 
 /// Checks a status: a `str`, latin-1, `NNN reason` (or just `NNN`, completed with the
@@ -280,11 +292,16 @@ fn parse_status(status: &Bound<'_, PyAny>) -> PyResult<Status> {
         PyTypeError::new_err(format!("status must be a str, not {}", type_name(status)))
     })?;
     let mut line = latin1_bytes(s, "status")?;
-    let invalid = || PyValueError::new_err(format!("invalid status {:?}: expected e.g. '200 OK'", s.to_string()));
+    let invalid = || {
+        PyValueError::new_err(format!(
+            "invalid status {:?}: expected e.g. '200 OK'",
+            s.to_string()
+        ))
+    };
     let code = match line.get(..3) {
-        Some(digits) if digits.iter().all(u8::is_ascii_digit) => {
-            digits.iter().fold(0u16, |n, d| n * 10 + u16::from(d - b'0'))
-        }
+        Some(digits) if digits.iter().all(u8::is_ascii_digit) => digits
+            .iter()
+            .fold(0u16, |n, d| n * 10 + u16::from(d - b'0')),
         _ => return Err(invalid()),
     };
     if !(100..=999).contains(&code) {
@@ -332,7 +349,10 @@ fn parse_headers(headers: &Bound<'_, PyAny>, out: &mut Vars) -> PyResult<()> {
 fn push_header(item: &Bound<'_, PyAny>, out: &mut Vars) -> PyResult<()> {
     let (name, value) = header_pair(item)?;
     let name_str = name.cast::<PyString>().map_err(|_| {
-        PyTypeError::new_err(format!("header names must be str, not {}", type_name(&name)))
+        PyTypeError::new_err(format!(
+            "header names must be str, not {}",
+            type_name(&name)
+        ))
     })?;
     let name_bytes = latin1_bytes(name_str, "header name")?;
     if name_bytes.is_empty() || !name_bytes.iter().all(|&b| is_tchar(b)) {

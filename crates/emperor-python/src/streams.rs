@@ -21,7 +21,10 @@ pub(crate) struct ErrorStream;
 impl ErrorStream {
     fn write(&self, py: Python<'_>, text: &Bound<'_, PyAny>) -> PyResult<usize> {
         let s = text.cast::<PyString>().map_err(|_| {
-            PyTypeError::new_err(format!("write() argument must be str, not {}", type_name(text)))
+            PyTypeError::new_err(format!(
+                "write() argument must be str, not {}",
+                type_name(text)
+            ))
         })?;
         let chars = s.len()?;
         let utf8 = s.to_string_lossy();
@@ -73,7 +76,10 @@ impl FileWrapper {
     #[new]
     #[pyo3(signature = (filelike, blksize = 8192))]
     fn new(filelike: Py<PyAny>, blksize: usize) -> FileWrapper {
-        FileWrapper { filelike, blksize: blksize.max(1) }
+        FileWrapper {
+            filelike,
+            blksize: blksize.max(1),
+        }
     }
 
     fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
@@ -81,7 +87,10 @@ impl FileWrapper {
     }
 
     fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        let chunk = self.filelike.bind(py).call_method1(pyo3::intern!(py, "read"), (self.blksize,))?;
+        let chunk = self
+            .filelike
+            .bind(py)
+            .call_method1(pyo3::intern!(py, "read"), (self.blksize,))?;
         Ok(chunk.is_truthy()?.then_some(chunk))
     }
 
@@ -100,7 +109,11 @@ impl FileWrapper {
     /// valid while the GIL is released) and the position to send from, or `None` to iterate.
     pub(crate) fn regular_file(&self, py: Python<'_>) -> Option<(OwnedFd, u64)> {
         let filelike = self.filelike.bind(py);
-        let fd: i32 = filelike.call_method0(pyo3::intern!(py, "fileno")).ok()?.extract().ok()?;
+        let fd: i32 = filelike
+            .call_method0(pyo3::intern!(py, "fileno"))
+            .ok()?
+            .extract()
+            .ok()?;
         if fd < 0 {
             return None;
         }

@@ -140,7 +140,9 @@ pub(crate) fn register(py: Python<'_>, setup: &Setup) -> PyResult<()> {
     m.add("numproc", setup.processes)?;
     m.add("cores", setup.threads.max(1))?;
     m.add("loop", py.None())?;
-    let started_on = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let started_on = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
     m.add("started_on", started_on)?;
     m.add("opt", options(py, &setup.options)?)?;
     m.add("magic_table", PyDict::new(py))?;
@@ -152,7 +154,9 @@ pub(crate) fn register(py: Python<'_>, setup: &Setup) -> PyResult<()> {
 
 /// `uwsgi.version_info`: `(major, minor, patch, 0, b'')`.
 fn version_info(py: Python<'_>) -> (u32, u32, u32, u32, Bound<'_, PyBytes>) {
-    let mut parts = crate::VERSION.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let mut parts = crate::VERSION
+        .split('.')
+        .map(|p| p.parse::<u32>().unwrap_or(0));
     let mut next = || parts.next().unwrap_or(0);
     (next(), next(), next(), 0, PyBytes::new(py, b""))
 }

@@ -72,6 +72,7 @@ struct Values {
     multithread: Py<PyAny>,
     multiprocess: Py<PyAny>,
     run_once: Py<PyAny>,
+    empty: Py<PyAny>,
 }
 
 impl fmt::Debug for WsgiApp {
@@ -129,16 +130,21 @@ impl WsgiApp {
             path_info: key("PATH_INFO"),
         };
         let values = Values {
-            version: any(PyTuple::new(py, [1, 0]).expect("a 2-tuple of ints").into_any()),
+            version: any(PyTuple::new(py, [1, 0])
+                .expect("a 2-tuple of ints")
+                .into_any()),
             http: any(PyString::intern(py, "http").into_any()),
             https: any(PyString::intern(py, "https").into_any()),
-            errors: any(Bound::new(py, ErrorStream).expect("allocating wsgi.errors").into_any()),
+            errors: any(Bound::new(py, ErrorStream)
+                .expect("allocating wsgi.errors")
+                .into_any()),
             file_wrapper: any(py.get_type::<FileWrapper>().into_any()),
             uwsgi_version: any(PyBytes::new(py, crate::VERSION.as_bytes()).into_any()),
             node: any(PyBytes::new(py, &settings.node).into_any()),
             multithread: any(PyBool::new(py, settings.multithread).to_owned().into_any()),
             multiprocess: any(PyBool::new(py, settings.multiprocess).to_owned().into_any()),
             run_once: any(PyBool::new(py, false).to_owned().into_any()),
+            empty: any(PyString::intern(py, "").into_any()),
         };
         WsgiApp {
             apps,
@@ -149,7 +155,12 @@ impl WsgiApp {
         }
     }
 
-    fn handle(&mut self, py: Python<'_>, request: Request, out: &mut dyn Responder) -> (Outcome, ResponseInfo) {
+    fn handle(
+        &mut self,
+        py: Python<'_>,
+        request: Request,
+        out: &mut dyn Responder,
+    ) -> (Outcome, ResponseInfo) {
         let Request { vars, body } = request;
         let (environ, app) = match self.environ(py, &vars, body) {
             Ok(built) => built,
@@ -183,7 +194,12 @@ impl WsgiApp {
     }
 
     /// Builds the environ and picks the app (`None`: no app for this request).
-    fn environ<'py>(&mut self, py: Python<'py>, vars: &Vars, body: Body) -> PyResult<(Bound<'py, PyDict>, Option<usize>)> {
+    fn environ<'py>(
+        &mut self,
+        py: Python<'py>,
+        vars: &Vars,
+        body: Body,
+    ) -> PyResult<(Bound<'py, PyDict>, Option<usize>)> {
         let environ = PyDict::new(py);
         let mut scheme: Option<&[u8]> = None;
         let mut https = false;
@@ -194,7 +210,9 @@ impl WsgiApp {
                 // nginx sends them next to CONTENT_TYPE/CONTENT_LENGTH; PEP 3333 (and
                 // wsgiref.validate) forbid them.
                 b"HTTP_CONTENT_TYPE" | b"HTTP_CONTENT_LENGTH" => continue,
-                b"UWSGI_SCHEME" | b"HTTP_X_FORWARDED_PROTO" if !value.is_empty() => scheme = Some(value),
+                b"UWSGI_SCHEME" | b"HTTP_X_FORWARDED_PROTO" if !value.is_empty() => {
+                    scheme = Some(value);
+                }
                 b"HTTPS" | b"HTTP_X_FORWARDED_SSL" => https |= is_on(value),
                 b"SCRIPT_NAME" => script_name = value,
                 b"PATH_INFO" => path_info = Some(value),
@@ -204,6 +222,14 @@ impl WsgiApp {
             environ.set_item(key, latin1(py, value)?)?;
         }
         let (k, v) = (&self.keys, &self.values);
+        // CGI requires both; nginx's uwsgi_params sends no SCRIPT_NAME, and wsgiref.validate
+        // (like many frameworks) expects the keys to exist.
+        if !environ.contains(k.script_name.bind(py))? {
+            environ.set_item(k.script_name.bind(py), v.empty.bind(py))?;
+        }
+        if path_info.is_none() {
+            environ.set_item(k.path_info.bind(py), v.empty.bind(py))?;
+        }
         environ.set_item(k.version.bind(py), v.version.bind(py))?;
         let scheme = match scheme {
             Some(s) => latin1(py, s)?.into_any(),
@@ -224,7 +250,9 @@ impl WsgiApp {
             && let Some(path) = path_info
             && path.len() > 1
         {
-            self.apps.by_path_prefix(path).map(|(app, n)| (app, path, n))
+            self.apps
+                .by_path_prefix(path)
+                .map(|(app, n)| (app, path, n))
         } else {
             None
         };
@@ -308,11 +336,18 @@ fn run(
 }
 
 /// Sends the response body (the app's iterable).
-fn consume(py: Python<'_>, result: &Bound<'_, PyAny>, start_response: &Bound<'_, StartResponse>) -> Result<(), Failure> {
+fn consume(
+    py: Python<'_>,
+    result: &Bound<'_, PyAny>,
+    start_response: &Bound<'_, StartResponse>,
+) -> Result<(), Failure> {
     if let Ok(wrapper) = result.cast::<FileWrapper>()
         && let Some((fd, offset)) = wrapper.get().regular_file(py)
     {
-        return Ok(start_response.get().lock(py).sendfile(py, fd.as_fd(), offset)?);
+        return Ok(start_response
+            .get()
+            .lock(py)
+            .sendfile(py, fd.as_fd(), offset)?);
     }
     if let Ok(bytes) = result.cast::<PyBytes>() {
         // uWSGI's shortcut (without `wsgi-strict`): a bytes result is the whole body.
@@ -337,7 +372,9 @@ fn write_sequence<'py>(
     len: usize,
     items: impl Iterator<Item = Bound<'py, PyAny>>,
 ) -> Result<(), Failure> {
-    let chunks = items.map(|item| as_chunk(&item)).collect::<PyResult<Vec<_>>>()?;
+    let chunks = items
+        .map(|item| as_chunk(&item))
+        .collect::<PyResult<Vec<_>>>()?;
     if len <= 1 || chunks.iter().filter(|c| !c.as_bytes().is_empty()).count() <= 1 {
         for chunk in &chunks {
             write_chunk(py, start_response, chunk)?;
@@ -353,7 +390,11 @@ fn write_sequence<'py>(
 }
 
 /// Sends one non-empty chunk (the first one sends the headers).
-fn write_chunk(py: Python<'_>, start_response: &Bound<'_, StartResponse>, chunk: &Bound<'_, PyBytes>) -> Result<(), Failure> {
+fn write_chunk(
+    py: Python<'_>,
+    start_response: &Bound<'_, StartResponse>,
+    chunk: &Bound<'_, PyBytes>,
+) -> Result<(), Failure> {
     let bytes = chunk.as_bytes();
     if bytes.is_empty() {
         return Ok(());
@@ -364,7 +405,9 @@ fn write_chunk(py: Python<'_>, start_response: &Bound<'_, StartResponse>, chunk:
 /// A body chunk must be `bytes` (PEP 3333); anything else is the app's error.
 fn as_chunk<'py>(item: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
     item.cast::<PyBytes>().cloned().map_err(|_| {
-        let repr = item.repr().map_or_else(|_| "?".to_owned(), |r| r.to_string());
+        let repr = item
+            .repr()
+            .map_or_else(|_| "?".to_owned(), |r| r.to_string());
         let repr: String = repr.chars().take(80).collect();
         PyTypeError::new_err(format!(
             "the response iterable must yield bytes, not {} ({repr})",
@@ -407,16 +450,28 @@ fn finished(py: Python<'_>, start_response: &Bound<'_, StartResponse>, vars: &Va
 }
 
 /// Logs a failure and answers 500 if nothing was sent yet.
-fn failed(py: Python<'_>, start_response: &Bound<'_, StartResponse>, failure: Failure, vars: &Vars) -> Outcome {
+fn failed(
+    py: Python<'_>,
+    start_response: &Bound<'_, StartResponse>,
+    failure: Failure,
+    vars: &Vars,
+) -> Outcome {
     let client_gone = start_response.get().lock(py).client_gone;
     match failure {
         // The app let our own `write()` error propagate: the client is gone, not the app.
         Failure::Python(e) if client_gone => {
-            eprintln!("{} during {} (the client went away)", e.value(py), label(vars));
+            eprintln!(
+                "{} during {} (the client went away)",
+                e.value(py),
+                label(vars)
+            );
             return Outcome::ClientGone;
         }
         Failure::Gone(e) => {
-            eprintln!("write error during {}: {e} (the client went away)", label(vars));
+            eprintln!(
+                "write error during {}: {e} (the client went away)",
+                label(vars)
+            );
             return Outcome::ClientGone;
         }
         Failure::Python(e) => e.display(py),
@@ -434,31 +489,60 @@ fn failed(py: Python<'_>, start_response: &Bound<'_, StartResponse>, failure: Fa
 }
 
 /// Answers 500 straight to the responder (no app to call).
-fn answer_500(py: Python<'_>, out: &mut dyn Responder, outcome: Outcome) -> (Outcome, ResponseInfo) {
+fn answer_500(
+    py: Python<'_>,
+    out: &mut dyn Responder,
+    outcome: Outcome,
+) -> (Outcome, ResponseInfo) {
     let length = ERROR_500_BODY.len().to_string();
     let sent = py.detach(|| {
         out.start(
             b"500 Internal Server Error",
-            &[(b"Content-Type", b"text/plain"), (b"Content-Length", length.as_bytes())],
+            &[
+                (b"Content-Type", b"text/plain"),
+                (b"Content-Length", length.as_bytes()),
+            ],
         )?;
         out.write(ERROR_500_BODY)
     });
     match sent {
-        Ok(()) => (outcome, ResponseInfo { status: 500, body_bytes: ERROR_500_BODY.len() as u64 }),
-        Err(_) => (Outcome::ClientGone, ResponseInfo { status: 500, body_bytes: 0 }),
+        Ok(()) => (
+            outcome,
+            ResponseInfo {
+                status: 500,
+                body_bytes: ERROR_500_BODY.len() as u64,
+            },
+        ),
+        Err(_) => (
+            Outcome::ClientGone,
+            ResponseInfo {
+                status: 500,
+                body_bytes: 0,
+            },
+        ),
     }
 }
 
 /// `GET /path`, for log lines.
 fn label(vars: &Vars) -> String {
     let method = vars.get(b"REQUEST_METHOD").unwrap_or(b"?");
-    let uri = vars.get(b"REQUEST_URI").or_else(|| vars.get(b"PATH_INFO")).unwrap_or(b"");
-    format!("{} {}", String::from_utf8_lossy(method), String::from_utf8_lossy(uri))
+    let uri = vars
+        .get(b"REQUEST_URI")
+        .or_else(|| vars.get(b"PATH_INFO"))
+        .unwrap_or(b"");
+    format!(
+        "{} {}",
+        String::from_utf8_lossy(method),
+        String::from_utf8_lossy(uri)
+    )
 }
 
 /// uWSGI's test for `HTTPS` / `X-Forwarded-Ssl`: starts with `on` (any case) or `1`.
 fn is_on(value: &[u8]) -> bool {
-    value.get(..2).is_some_and(|v| v.eq_ignore_ascii_case(b"on")) || value.first() == Some(&b'1')
+    value
+        .get(..2)
+        .is_some_and(|v| v.eq_ignore_ascii_case(b"on"))
+        || value.first() == Some(&b'1')
 }
 
 /// A `str` from latin-1 bytes (PEP 3333 "native strings").
@@ -466,7 +550,11 @@ fn latin1<'py>(py: Python<'py>, bytes: &[u8]) -> PyResult<Bound<'py, PyString>> 
     // SAFETY: PyUnicode_DecodeLatin1 reads exactly `len` bytes from the pointer and returns a
     // new reference to a `str`, or NULL with an exception set (memory error).
     unsafe {
-        let ptr = ffi::PyUnicode_DecodeLatin1(bytes.as_ptr().cast(), bytes.len().cast_signed(), std::ptr::null());
+        let ptr = ffi::PyUnicode_DecodeLatin1(
+            bytes.as_ptr().cast(),
+            bytes.len().cast_signed(),
+            std::ptr::null(),
+        );
         Bound::from_owned_ptr_or_err(py, ptr).map(|s| s.cast_into_unchecked())
     }
 }

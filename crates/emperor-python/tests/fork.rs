@@ -84,15 +84,30 @@ fn worker(interp: Interpreter, apps: Apps) -> i32 {
     }
     interp.set_worker_id(1);
     interp.run_postfork();
-    let settings = WsgiSettings { multiprocess: true, node: b"n".to_vec(), ..WsgiSettings::default() };
+    let settings = WsgiSettings {
+        multiprocess: true,
+        node: b"n".to_vec(),
+        ..WsgiSettings::default()
+    };
     let mut app = interp.worker(apps, &settings);
     for _ in 0..3 {
         let mut vars = Vars::new();
-        for (k, v) in [("REQUEST_METHOD", "GET"), ("PATH_INFO", "/"), ("SERVER_NAME", "x"), ("SERVER_PORT", "80")] {
+        for (k, v) in [
+            ("REQUEST_METHOD", "GET"),
+            ("PATH_INFO", "/"),
+            ("SERVER_NAME", "x"),
+            ("SERVER_PORT", "80"),
+        ] {
             vars.push(k.as_bytes(), v.as_bytes());
         }
         let mut out = Collect::default();
-        let (outcome, _) = app.call(Request { vars, body: Body::Empty }, &mut out);
+        let (outcome, _) = app.call(
+            Request {
+                vars,
+                body: Body::Empty,
+            },
+            &mut out,
+        );
         if outcome != Outcome::Done || out.status != b"200 OK" {
             return 4;
         }
@@ -131,21 +146,34 @@ fn forked_worker_keeps_the_gil_while_a_master_thread_spins() {
     assert!(!gil_held(), "initialize leaves the GIL released");
     let spec = AppSpec {
         mountpoint: String::new(),
-        source: AppSource::Module { module: "forkapp".to_owned(), callable: None, factory: false },
+        source: AppSource::Module {
+            module: "forkapp".to_owned(),
+            callable: None,
+            factory: false,
+        },
         origin: Origin::Builtin,
     };
     let apps = interp.load_apps(&[spec], "application").unwrap();
-    assert_eq!(interp.python_threads(), 2, "the preloaded app's spinner runs");
+    assert_eq!(
+        interp.python_threads(),
+        2,
+        "the preloaded app's spinner runs"
+    );
 
     let pid = interp
         .fork(|| {
             // SAFETY: fork(2); the child only runs `worker` then `_exit`s.
             let pid = unsafe { libc::fork() };
-            if pid < 0 { Err(io::Error::last_os_error()) } else { Ok(pid) }
+            if pid < 0 {
+                Err(io::Error::last_os_error())
+            } else {
+                Ok(pid)
+            }
         })
         .unwrap();
     if pid == 0 {
-        let code = std::panic::catch_unwind(|| worker(interp, apps)).unwrap_or(101);
+        let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| worker(interp, apps)))
+            .unwrap_or(101);
         // SAFETY: leave the forked copy of the test process without running its exit hooks.
         unsafe { libc::_exit(code) };
     }

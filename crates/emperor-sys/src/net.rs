@@ -15,7 +15,8 @@ use std::path::Path;
 use nix::sys::socket::{Backlog, listen};
 
 fn set_backlog(fd: &OwnedFd, backlog: u32) -> io::Result<()> {
-    let backlog = Backlog::new(i32::try_from(backlog).unwrap_or(i32::MAX).max(1)).map_err(io::Error::from)?;
+    let backlog =
+        Backlog::new(i32::try_from(backlog).unwrap_or(i32::MAX).max(1)).map_err(io::Error::from)?;
     listen(fd, backlog).map_err(io::Error::from)
 }
 
@@ -43,7 +44,10 @@ pub fn bind_unix(path: &Path, backlog: u32, mode: Option<u32>) -> io::Result<Own
         if meta.file_type().is_socket() {
             std::fs::remove_file(path)?;
         } else {
-            return Err(io::Error::new(io::ErrorKind::AlreadyExists, "a file that is not a socket is in the way"));
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                "a file that is not a socket is in the way",
+            ));
         }
     }
     let listener = UnixListener::bind(path)?;
@@ -72,8 +76,14 @@ pub fn chown(path: &Path, uid: Option<u32>, gid: Option<u32>) -> io::Result<()> 
 /// Sockets passed by systemd socket activation (`LISTEN_FDS` for this pid), starting at fd 3.
 /// The variables are removed so that children do not see them.
 pub fn systemd_listeners() -> Vec<OwnedFd> {
-    let for_us = std::env::var("LISTEN_PID").ok().and_then(|p| p.parse::<i32>().ok()) == Some(crate::process::pid());
-    let count = std::env::var("LISTEN_FDS").ok().and_then(|n| n.parse::<i32>().ok()).unwrap_or(0);
+    let for_us = std::env::var("LISTEN_PID")
+        .ok()
+        .and_then(|p| p.parse::<i32>().ok())
+        == Some(crate::process::pid());
+    let count = std::env::var("LISTEN_FDS")
+        .ok()
+        .and_then(|n| n.parse::<i32>().ok())
+        .unwrap_or(0);
     // SAFETY: called at startup, before any thread exists.
     unsafe {
         std::env::remove_var("LISTEN_PID");
@@ -128,7 +138,11 @@ pub fn set_cloexec(fd: RawFd, on: bool) -> io::Result<()> {
     // SAFETY: the descriptor is only borrowed for the duration of the call.
     let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
     let flags = FdFlag::from_bits_truncate(fcntl(borrowed, FcntlArg::F_GETFD)?);
-    let flags = if on { flags | FdFlag::FD_CLOEXEC } else { flags - FdFlag::FD_CLOEXEC };
+    let flags = if on {
+        flags | FdFlag::FD_CLOEXEC
+    } else {
+        flags - FdFlag::FD_CLOEXEC
+    };
     fcntl(borrowed, FcntlArg::F_SETFD(flags))?;
     Ok(())
 }
@@ -139,7 +153,11 @@ pub fn set_nonblocking(fd: RawFd, on: bool) -> io::Result<()> {
     // SAFETY: the descriptor is only borrowed for the duration of the call.
     let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
     let flags = OFlag::from_bits_truncate(fcntl(borrowed, FcntlArg::F_GETFL)?);
-    let flags = if on { flags | OFlag::O_NONBLOCK } else { flags - OFlag::O_NONBLOCK };
+    let flags = if on {
+        flags | OFlag::O_NONBLOCK
+    } else {
+        flags - OFlag::O_NONBLOCK
+    };
     fcntl(borrowed, FcntlArg::F_SETFL(flags))?;
     Ok(())
 }
@@ -155,10 +173,14 @@ pub fn accept(listener: RawFd) -> io::Result<Option<(OwnedFd, String, u16)>> {
             let (addr, port) = match getpeername::<SockaddrStorage>(raw) {
                 Ok(a) => {
                     if let Some(v4) = a.as_sockaddr_in() {
-                        (std::net::Ipv4Addr::from(v4.ip()).to_string(), v4.port())
+                        (v4.ip().to_string(), v4.port())
                     } else if let Some(v6) = a.as_sockaddr_in6() {
                         let ip = v6.ip();
-                        (ip.to_ipv4_mapped().map_or_else(|| ip.to_string(), |v4| v4.to_string()), v6.port())
+                        (
+                            ip.to_ipv4_mapped()
+                                .map_or_else(|| ip.to_string(), |v4| v4.to_string()),
+                            v6.port(),
+                        )
                     } else {
                         (String::new(), 0)
                     }
@@ -167,7 +189,9 @@ pub fn accept(listener: RawFd) -> io::Result<Option<(OwnedFd, String, u16)>> {
             };
             Ok(Some((fd, addr, port)))
         }
-        Err(nix::errno::Errno::EAGAIN | nix::errno::Errno::ECONNABORTED | nix::errno::Errno::EINTR) => Ok(None),
+        Err(
+            nix::errno::Errno::EAGAIN | nix::errno::Errno::ECONNABORTED | nix::errno::Errno::EINTR,
+        ) => Ok(None),
         Err(e) => Err(e.into()),
     }
 }
@@ -175,7 +199,12 @@ pub fn accept(listener: RawFd) -> io::Result<Option<(OwnedFd, String, u16)>> {
 /// `sendfile(2)` from `file` at `offset` to `socket`, at most `count` bytes.
 pub fn sendfile(socket: RawFd, file: RawFd, offset: &mut i64, count: usize) -> io::Result<usize> {
     // SAFETY: both descriptors are only borrowed for the duration of the call.
-    let (s, f) = unsafe { (std::os::fd::BorrowedFd::borrow_raw(socket), std::os::fd::BorrowedFd::borrow_raw(file)) };
+    let (s, f) = unsafe {
+        (
+            std::os::fd::BorrowedFd::borrow_raw(socket),
+            std::os::fd::BorrowedFd::borrow_raw(file),
+        )
+    };
     nix::sys::sendfile::sendfile(s, f, Some(offset), count).map_err(io::Error::from)
 }
 
@@ -190,18 +219,29 @@ pub fn duplicate(fd: RawFd) -> io::Result<OwnedFd> {
 /// connection wakes one of the workers sharing a listener instead of all of them (level
 /// triggered: the worker accepts until `EAGAIN`). `token` comes back in the event's data.
 pub fn epoll_add_exclusive(epfd: RawFd, fd: RawFd, token: u64) -> io::Result<()> {
-    let mut event = libc::epoll_event { events: (libc::EPOLLIN | libc::EPOLLEXCLUSIVE) as u32, u64: token };
+    let mut event = libc::epoll_event {
+        events: (libc::EPOLLIN | libc::EPOLLEXCLUSIVE) as u32,
+        u64: token,
+    };
     // SAFETY: `event` is a valid epoll_event for the duration of the call; the kernel checks
     // both descriptors.
     let r = unsafe { libc::epoll_ctl(epfd, libc::EPOLL_CTL_ADD, fd, &raw mut event) };
-    if r < 0 { Err(io::Error::last_os_error()) } else { Ok(()) }
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
 }
 
 /// Removes `fd` from the epoll instance `epfd`.
 pub fn epoll_remove(epfd: RawFd, fd: RawFd) -> io::Result<()> {
     // SAFETY: EPOLL_CTL_DEL ignores the event pointer on current kernels; a null is allowed.
     let r = unsafe { libc::epoll_ctl(epfd, libc::EPOLL_CTL_DEL, fd, std::ptr::null_mut()) };
-    if r < 0 { Err(io::Error::last_os_error()) } else { Ok(()) }
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
 }
 
 /// Sets the receive and send timeouts of a socket (`socket-timeout`).
@@ -210,7 +250,10 @@ pub fn set_timeouts(fd: RawFd, timeout: std::time::Duration) -> io::Result<()> {
     use nix::sys::time::TimeVal;
     // SAFETY: the descriptor is only borrowed for the duration of the call.
     let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
-    let tv = TimeVal::new(i64::try_from(timeout.as_secs()).unwrap_or(i64::MAX), i64::from(timeout.subsec_micros()));
+    let tv = TimeVal::new(
+        i64::try_from(timeout.as_secs()).unwrap_or(i64::MAX),
+        i64::from(timeout.subsec_micros()),
+    );
     setsockopt(&borrowed, sockopt::ReceiveTimeout, &tv)?;
     setsockopt(&borrowed, sockopt::SendTimeout, &tv)?;
     Ok(())

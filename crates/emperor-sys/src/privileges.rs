@@ -31,19 +31,31 @@ pub fn resolve(uid: Option<&str>, gid: Option<&str>) -> io::Result<Ids> {
         Some(u) => Some(match u.parse::<u32>() {
             Ok(n) => (n, User::from_uid(Uid::from_raw(n)).ok().flatten()),
             Err(_) => {
-                let found = User::from_name(u).map_err(io::Error::from)?.ok_or_else(|| err(format!("user `{u}` does not exist")))?;
+                let found = User::from_name(u)
+                    .map_err(io::Error::from)?
+                    .ok_or_else(|| err(format!("user `{u}` does not exist")))?;
                 (found.uid.as_raw(), Some(found))
             }
         }),
     };
     let group = match gid {
-        None => user.as_ref().and_then(|(_, u)| u.as_ref().map(|u| u.gid.as_raw())),
+        None => user
+            .as_ref()
+            .and_then(|(_, u)| u.as_ref().map(|u| u.gid.as_raw())),
         Some(g) => Some(match g.parse::<u32>() {
             Ok(n) => n,
-            Err(_) => Group::from_name(g).map_err(io::Error::from)?.ok_or_else(|| err(format!("group `{g}` does not exist")))?.gid.as_raw(),
+            Err(_) => Group::from_name(g)
+                .map_err(io::Error::from)?
+                .ok_or_else(|| err(format!("group `{g}` does not exist")))?
+                .gid
+                .as_raw(),
         }),
     };
-    Ok(Ids { uid: user.as_ref().map(|(n, _)| *n), gid: group, user: user.and_then(|(_, u)| u.map(|u| u.name)) })
+    Ok(Ids {
+        uid: user.as_ref().map(|(n, _)| *n),
+        gid: group,
+        user: user.and_then(|(_, u)| u.map(|u| u.name)),
+    })
 }
 
 /// Whether this process runs as root.
@@ -57,7 +69,8 @@ pub fn drop_to(ids: &Ids, initgroups: bool) -> io::Result<()> {
         let gid = Gid::from_raw(gid);
         match (&ids.user, initgroups) {
             (Some(name), true) => {
-                let name = CString::new(name.as_str()).map_err(|_| err("user name has a NUL byte".into()))?;
+                let name = CString::new(name.as_str())
+                    .map_err(|_| err("user name has a NUL byte".into()))?;
                 nix::unistd::initgroups(&name, gid)?;
             }
             _ => nix::unistd::setgroups(&[gid])?,
@@ -68,7 +81,10 @@ pub fn drop_to(ids: &Ids, initgroups: bool) -> io::Result<()> {
         let uid = Uid::from_raw(uid);
         nix::unistd::setresuid(uid, uid, uid)?;
         if !uid.is_root() && nix::unistd::setuid(Uid::from_raw(0)).is_ok() {
-            return Err(io::Error::new(io::ErrorKind::PermissionDenied, "setuid(0) succeeded after dropping privileges"));
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                "setuid(0) succeeded after dropping privileges",
+            ));
         }
     }
     Ok(())

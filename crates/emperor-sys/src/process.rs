@@ -33,7 +33,9 @@ pub unsafe fn fork() -> io::Result<Forked> {
     // SAFETY: the caller guarantees the process is single-threaded (see above).
     match unsafe { nix::unistd::fork() }? {
         nix::unistd::ForkResult::Child => Ok(Forked::Child),
-        nix::unistd::ForkResult::Parent { child } => Ok(Forked::Parent { child: child.as_raw() }),
+        nix::unistd::ForkResult::Parent { child } => Ok(Forked::Parent {
+            child: child.as_raw(),
+        }),
     }
 }
 
@@ -62,7 +64,9 @@ pub fn reap() -> Vec<(i32, Exit)> {
     loop {
         match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
             Ok(WaitStatus::Exited(pid, code)) => out.push((pid.as_raw(), Exit::Code(code))),
-            Ok(WaitStatus::Signaled(pid, sig, _)) => out.push((pid.as_raw(), Exit::Signal(sig as i32))),
+            Ok(WaitStatus::Signaled(pid, sig, _)) => {
+                out.push((pid.as_raw(), Exit::Signal(sig as i32)));
+            }
             Ok(WaitStatus::StillAlive) | Err(_) => break,
             Ok(_) => {}
         }
@@ -132,12 +136,17 @@ pub fn memory(pid: i32) -> Option<(u64, u64)> {
 }
 
 fn page_size() -> u64 {
-    nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE).ok().flatten().and_then(|p| u64::try_from(p).ok()).unwrap_or(4096)
+    nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
+        .ok()
+        .flatten()
+        .and_then(|p| u64::try_from(p).ok())
+        .unwrap_or(4096)
 }
 
 /// Sets `RLIMIT_AS` (soft and hard) to `bytes`.
 pub fn limit_address_space(bytes: u64) -> io::Result<()> {
-    nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_AS, bytes, bytes).map_err(io::Error::from)
+    nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_AS, bytes, bytes)
+        .map_err(io::Error::from)
 }
 
 /// `dup2(from, to)`: makes descriptor `to` refer to what `from` refers to (log redirection).
@@ -145,7 +154,11 @@ pub fn redirect_fd(from: i32, to: i32) -> io::Result<()> {
     // SAFETY: dup2 atomically replaces `to`; both are plain descriptor numbers owned by this
     // process, and `to` is one of the standard descriptors the caller means to replace.
     let r = unsafe { libc::dup2(from, to) };
-    if r < 0 { Err(io::Error::last_os_error()) } else { Ok(()) }
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
 }
 
 /// Detaches from the terminal (`daemonize`): fork, the parent exits, the child starts a new
@@ -175,7 +188,9 @@ pub fn thread_count() -> usize {
 pub fn fork_single_threaded() -> io::Result<Forked> {
     let threads = thread_count();
     if threads != 1 {
-        return Err(io::Error::other(format!("refusing to fork: this process has {threads} threads (the master must stay single-threaded)")));
+        return Err(io::Error::other(format!(
+            "refusing to fork: this process has {threads} threads (the master must stay single-threaded)"
+        )));
     }
     // SAFETY: checked just above that this process has a single thread.
     unsafe { fork() }
@@ -186,7 +201,9 @@ pub fn fork_single_threaded() -> io::Result<Forked> {
 /// Only for the single-threaded startup of a process: the environment is not synchronized.
 pub fn set_env(key: &str, value: &str) -> io::Result<()> {
     if thread_count() != 1 {
-        return Err(io::Error::other("refusing to change the environment of a multi-threaded process"));
+        return Err(io::Error::other(
+            "refusing to change the environment of a multi-threaded process",
+        ));
     }
     // SAFETY: checked above that no other thread can read the environment concurrently.
     unsafe { std::env::set_var(key, value) };
@@ -196,7 +213,9 @@ pub fn set_env(key: &str, value: &str) -> io::Result<()> {
 /// [`daemonize`], refused unless the process is single-threaded.
 pub fn daemonize_single_threaded() -> io::Result<()> {
     if thread_count() != 1 {
-        return Err(io::Error::other("refusing to daemonize a multi-threaded process"));
+        return Err(io::Error::other(
+            "refusing to daemonize a multi-threaded process",
+        ));
     }
     // SAFETY: checked above that the process has a single thread.
     unsafe { daemonize() }

@@ -25,11 +25,22 @@ unsafe impl Sync for SharedCounters {}
 
 impl SharedCounters {
     pub fn new(len: usize) -> io::Result<SharedCounters> {
-        let bytes = NonZeroUsize::new(len.max(1) * std::mem::size_of::<AtomicU64>()).expect("non-zero");
+        let bytes =
+            NonZeroUsize::new(len.max(1) * std::mem::size_of::<AtomicU64>()).expect("non-zero");
         // SAFETY: a fresh anonymous mapping aliases nothing; it is zero-filled by the kernel,
         // and zero is a valid AtomicU64.
-        let ptr = unsafe { mmap_anonymous(None, bytes, ProtFlags::PROT_READ | ProtFlags::PROT_WRITE, MapFlags::MAP_SHARED) }?;
-        Ok(SharedCounters { ptr: ptr.cast(), len: len.max(1) })
+        let ptr = unsafe {
+            mmap_anonymous(
+                None,
+                bytes,
+                ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
+                MapFlags::MAP_SHARED,
+            )
+        }?;
+        Ok(SharedCounters {
+            ptr: ptr.cast(),
+            len: len.max(1),
+        })
     }
 
     pub fn counters(&self) -> &[AtomicU64] {

@@ -35,7 +35,10 @@ impl SignalFd {
     /// The next pending signal and the pid that sent it, if any.
     pub fn read(&mut self) -> io::Result<Option<(i32, i32)>> {
         match self.fd.read_signal() {
-            Ok(Some(info)) => Ok(Some((i32::try_from(info.ssi_signo).unwrap_or(0), i32::try_from(info.ssi_pid).unwrap_or(0)))),
+            Ok(Some(info)) => Ok(Some((
+                i32::try_from(info.ssi_signo).unwrap_or(0),
+                i32::try_from(info.ssi_pid).unwrap_or(0),
+            ))),
             Ok(None) => Ok(None),
             Err(e) => Err(e.into()),
         }
@@ -72,7 +75,9 @@ pub fn ignore_sigpipe() {
 pub fn default_action(signal: i32) -> io::Result<()> {
     let sig = Signal::try_from(signal).map_err(io::Error::from)?;
     // SAFETY: SIG_DFL installs no handler code.
-    unsafe { nix::sys::signal::signal(sig, nix::sys::signal::SigHandler::SigDfl) }.map(|_| ()).map_err(io::Error::from)
+    unsafe { nix::sys::signal::signal(sig, nix::sys::signal::SigHandler::SigDfl) }
+        .map(|_| ())
+        .map_err(io::Error::from)
 }
 
 /// Signal numbers, re-exported so that callers need not depend on libc.

@@ -37,40 +37,62 @@ impl Listener {
 fn server_port(name: &str, addr: &SocketAddr) -> String {
     match addr {
         SocketAddr::Tcp { port, .. } => port.to_string(),
-        _ => name.rsplit_once(':').map_or_else(|| "80".to_owned(), |(_, p)| p.to_owned()),
+        _ => name
+            .rsplit_once(':')
+            .map_or_else(|| "80".to_owned(), |(_, p)| p.to_owned()),
     }
 }
 
 fn bind_error(spec: &SocketSpec, e: &std::io::Error) -> String {
-    let mut message = format!("{}: failed to bind `{}` ({}): {e}", spec.origin, spec.name, spec.option);
+    let mut message = format!(
+        "{}: failed to bind `{}` ({}): {e}",
+        spec.origin, spec.name, spec.option
+    );
     match e.kind() {
-        std::io::ErrorKind::PermissionDenied if matches!(spec.addr, SocketAddr::Tcp { port, .. } if port < 1024) => {
+        std::io::ErrorKind::PermissionDenied if matches!(spec.addr, SocketAddr::Tcp { port, .. } if port < 1024) =>
+        {
             message.push_str("\n  hint: ports below 1024 need root; use a higher port behind nginx, or a `shared-socket` bound before dropping privileges");
         }
         std::io::ErrorKind::AddrInUse => {
-            message.push_str("\n  hint: another process listens there; stop it or pick another address");
+            message.push_str(
+                "\n  hint: another process listens there; stop it or pick another address",
+            );
         }
-        std::io::ErrorKind::NotFound => message.push_str("\n  hint: the socket's directory must exist"),
+        std::io::ErrorKind::NotFound => {
+            message.push_str("\n  hint: the socket's directory must exist");
+        }
         _ => {}
     }
     message
 }
 
-fn bind_one(spec: &SocketSpec, cfg: &VassalConfig, inherited: &mut Vec<(String, OwnedFd)>) -> Result<(OwnedFd, Option<PathBuf>), String> {
-    if let Some(pos) = inherited.iter().position(|(name, _)| *name == spec.name || name.ends_with(&spec.name)) {
+fn bind_one(
+    spec: &SocketSpec,
+    cfg: &VassalConfig,
+    inherited: &mut Vec<(String, OwnedFd)>,
+) -> Result<(OwnedFd, Option<PathBuf>), String> {
+    if let Some(pos) = inherited
+        .iter()
+        .position(|(name, _)| *name == spec.name || name.ends_with(&spec.name))
+    {
         return Ok((inherited.remove(pos).1, None));
     }
     let backlog = cfg.listen.max(1);
     match &spec.addr {
         SocketAddr::Tcp { host, port } => {
             let addr = net::resolve(host, *port).map_err(|e| bind_error(spec, &e))?;
-            net::bind_tcp(addr, backlog).map(|fd| (fd, None)).map_err(|e| bind_error(spec, &e))
+            net::bind_tcp(addr, backlog)
+                .map(|fd| (fd, None))
+                .map_err(|e| bind_error(spec, &e))
         }
         SocketAddr::Unix(path) => {
-            let fd = net::bind_unix(path, backlog, cfg.chmod_socket).map_err(|e| bind_error(spec, &e))?;
+            let fd = net::bind_unix(path, backlog, cfg.chmod_socket)
+                .map_err(|e| bind_error(spec, &e))?;
             Ok((fd, Some(path.clone())))
         }
-        SocketAddr::Abstract(name) => net::bind_abstract(name, backlog).map(|fd| (fd, None)).map_err(|e| bind_error(spec, &e)),
+        SocketAddr::Abstract(name) => net::bind_abstract(name, backlog)
+            .map(|fd| (fd, None))
+            .map_err(|e| bind_error(spec, &e)),
         SocketAddr::Shared(_) => unreachable!("shared references are resolved by the caller"),
     }
 }
@@ -82,14 +104,24 @@ pub fn bind_shared(cfg: &VassalConfig) -> Result<Vec<Listener>, String> {
         .iter()
         .map(|spec| {
             let (fd, unix_path) = bind_one(spec, cfg, &mut inherited)?;
-            Ok(Listener { fd, name: spec.name.clone(), protocol: spec.protocol, server_port: server_port(&spec.name, &spec.addr), unix_path, shared: true })
+            Ok(Listener {
+                fd,
+                name: spec.name.clone(),
+                protocol: spec.protocol,
+                server_port: server_port(&spec.name, &spec.addr),
+                unix_path,
+                shared: true,
+            })
         })
         .collect()
 }
 
 /// Binds the other sockets (after `shared` were bound), reusing inherited ones.
 pub fn bind_all(cfg: &VassalConfig, shared: &[Listener]) -> Result<Vec<Listener>, String> {
-    let mut inherited: Vec<(String, OwnedFd)> = net::systemd_listeners().into_iter().map(|fd| (net::local_name(&fd), fd)).collect();
+    let mut inherited: Vec<(String, OwnedFd)> = net::systemd_listeners()
+        .into_iter()
+        .map(|fd| (net::local_name(&fd), fd))
+        .collect();
     if cfg.sockets.is_empty() && net::is_listening_socket(0) {
         // An on-demand emperor passes the socket on fd 0.
         let fd = nix_dup(0)?;
@@ -102,15 +134,38 @@ pub fn bind_all(cfg: &VassalConfig, shared: &[Listener]) -> Result<Vec<Listener>
             _ => bind_one(spec, cfg, &mut inherited)?,
         };
         if let (Some(path), Some((user, group))) = (&unix_path, &cfg.chown_socket) {
-            let ids = emperor_sys::privileges::resolve(Some(user), group.as_deref()).map_err(|e| format!("{}: `chown-socket`: {e}", spec.origin))?;
-            net::chown(path, ids.uid, ids.gid).map_err(|e| format!("{}: `chown-socket` on `{}`: {e}", spec.origin, path.display()))?;
+            let ids = emperor_sys::privileges::resolve(Some(user), group.as_deref())
+                .map_err(|e| format!("{}: `chown-socket`: {e}", spec.origin))?;
+            net::chown(path, ids.uid, ids.gid).map_err(|e| {
+                format!(
+                    "{}: `chown-socket` on `{}`: {e}",
+                    spec.origin,
+                    path.display()
+                )
+            })?;
         }
-        out.push(Listener { fd, name: spec.name.clone(), protocol: spec.protocol, server_port: server_port(&spec.name, &spec.addr), unix_path, shared: false });
+        out.push(Listener {
+            fd,
+            name: spec.name.clone(),
+            protocol: spec.protocol,
+            server_port: server_port(&spec.name, &spec.addr),
+            unix_path,
+            shared: false,
+        });
     }
     if cfg.sockets.is_empty() {
         for (name, fd) in inherited {
-            let port = name.rsplit_once(':').map_or_else(|| "80".to_owned(), |(_, p)| p.to_owned());
-            out.push(Listener { fd, name, protocol: Protocol::Uwsgi, server_port: port, unix_path: None, shared: false });
+            let port = name
+                .rsplit_once(':')
+                .map_or_else(|| "80".to_owned(), |(_, p)| p.to_owned());
+            out.push(Listener {
+                fd,
+                name,
+                protocol: Protocol::Uwsgi,
+                server_port: port,
+                unix_path: None,
+                shared: false,
+            });
         }
     }
     if out.is_empty() {
@@ -122,5 +177,6 @@ pub fn bind_all(cfg: &VassalConfig, shared: &[Listener]) -> Result<Vec<Listener>
 fn nix_dup(fd: RawFd) -> Result<OwnedFd, String> {
     // `try_clone_to_owned` dups with close-on-exec.
     // SAFETY-free: borrowing fd only for the duplication.
-    emperor_sys::net::duplicate(fd).map_err(|e| format!("failed to duplicate socket descriptor {fd}: {e}"))
+    emperor_sys::net::duplicate(fd)
+        .map_err(|e| format!("failed to duplicate socket descriptor {fd}: {e}"))
 }

@@ -24,7 +24,11 @@ macro_rules! log {
 
 /// Sends stdout and stderr to `path` (`logto`), appending.
 pub fn to_file(path: &Path) -> io::Result<()> {
-    let file = OpenOptions::new().create(true).append(true).mode(0o640).open(path)?;
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o640)
+        .open(path)?;
     let fd = file.as_raw_fd();
     nix_dup2(fd, 1)?;
     nix_dup2(fd, 2)?;

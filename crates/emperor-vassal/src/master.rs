@@ -27,7 +27,11 @@ use std::time::{Duration, Instant};
 
 use emperor_options::typed::VassalConfig;
 use emperor_sys::process::{self, Exit, Forked};
-use emperor_sys::signals::{SignalFd, numbers::*};
+use emperor_sys::signals::SignalFd;
+use emperor_sys::signals::numbers::{
+    SIGCHLD, SIGHUP, SIGINT, SIGKILL, SIGQUIT, SIGTERM, SIGTTIN, SIGTTOU, SIGUSR1, SIGUSR2,
+    SIGWINCH,
+};
 
 use crate::listeners::{self, Listener};
 use crate::log;
@@ -44,7 +48,10 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 enum Phase {
     Running,
     /// Stopping; `brutal` once workers were sent SIGINT.
-    Stopping { brutal: bool, kill_at: Instant },
+    Stopping {
+        brutal: bool,
+        kill_at: Instant,
+    },
 }
 
 #[derive(Debug)]
@@ -71,7 +78,9 @@ pub struct Master<R: Runtime> {
     exit_code: i32,
 }
 
-const MASTER_SIGNALS: &[i32] = &[SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD, SIGTTIN, SIGTTOU, SIGWINCH];
+const MASTER_SIGNALS: &[i32] = &[
+    SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD, SIGTTIN, SIGTTOU, SIGWINCH,
+];
 
 /// Starts a vassal: everything up to the first fork, then the supervision loop. Returns the
 /// process exit code.
@@ -85,13 +94,19 @@ pub fn run<R: Runtime>(cfg: VassalConfig, runtime: R, settings: WorkerSettings) 
     }
 }
 
-fn start<R: Runtime>(cfg: VassalConfig, mut runtime: R, settings: WorkerSettings) -> Result<Master<R>, String> {
+fn start<R: Runtime>(
+    cfg: VassalConfig,
+    mut runtime: R,
+    settings: WorkerSettings,
+) -> Result<Master<R>, String> {
     emperor_sys::signals::ignore_sigpipe();
     if let Some(path) = &cfg.pidfile {
-        std::fs::write(path, format!("{}\n", process::pid())).map_err(|e| format!("failed to write pidfile `{}`: {e}", path.display()))?;
+        std::fs::write(path, format!("{}\n", process::pid()))
+            .map_err(|e| format!("failed to write pidfile `{}`: {e}", path.display()))?;
     }
     let shared = listeners::bind_shared(&cfg)?;
-    let ids = emperor_sys::privileges::resolve(cfg.uid.as_deref(), cfg.gid.as_deref()).map_err(|e| e.to_string())?;
+    let ids = emperor_sys::privileges::resolve(cfg.uid.as_deref(), cfg.gid.as_deref())
+        .map_err(|e| e.to_string())?;
     let drop_now = cfg.chown_socket.is_none();
     let dropping = ids.uid.is_some() || ids.gid.is_some();
     if dropping && drop_now {
@@ -102,14 +117,26 @@ fn start<R: Runtime>(cfg: VassalConfig, mut runtime: R, settings: WorkerSettings
         drop_privileges(&cfg, &ids)?;
     }
     if !dropping && emperor_sys::privileges::is_root() {
-        log::line("*** WARNING: you are running emperor as root !!! (use the `uid` and `gid` options) ***");
+        log::line(
+            "*** WARNING: you are running emperor as root !!! (use the `uid` and `gid` options) ***",
+        );
     }
     for l in &all {
-        log::line(&format!("{} socket bound at {} fd {}", if l.protocol == emperor_options::typed::Protocol::Http { "http" } else { "uwsgi" }, l.name, l.raw()));
+        log::line(&format!(
+            "{} socket bound at {} fd {}",
+            if l.protocol == emperor_options::typed::Protocol::Http {
+                "http"
+            } else {
+                "uwsgi"
+            },
+            l.name,
+            l.raw()
+        ));
     }
     all.extend(shared);
     if let Some(dir) = &cfg.chdir {
-        std::env::set_current_dir(dir).map_err(|e| format!("failed to chdir to `{}`: {e}", dir.display()))?;
+        std::env::set_current_dir(dir)
+            .map_err(|e| format!("failed to chdir to `{}`: {e}", dir.display()))?;
         log::line(&format!("chdir() to {}", dir.display()));
     }
     process::set_child_subreaper().map_err(|e| format!("failed to become a subreaper: {e}"))?;
@@ -132,17 +159,50 @@ fn start<R: Runtime>(cfg: VassalConfig, mut runtime: R, settings: WorkerSettings
             ));
         }
     }
-    let scoreboard = Scoreboard::new(cfg.processes as usize).map_err(|e| format!("failed to map the scoreboard: {e}"))?;
-    let signals = SignalFd::new(MASTER_SIGNALS).map_err(|e| format!("failed to set up signals: {e}"))?;
+    let scoreboard = Scoreboard::new(cfg.processes as usize)
+        .map_err(|e| format!("failed to map the scoreboard: {e}"))?;
+    let signals =
+        SignalFd::new(MASTER_SIGNALS).map_err(|e| format!("failed to set up signals: {e}"))?;
     let now = Instant::now();
-    let slots = (0..cfg.processes).map(|_| Slot { pid: None, spawned: now, backoff: Duration::ZERO, respawn_at: Some(now), kill_at: None }).collect();
-    log::line(&format!("master process started (pid: {}), spawning {} worker(s)", process::pid(), cfg.processes));
-    Ok(Master { cfg, runtime, listeners: all, scoreboard, slots, phase: Phase::Running, signals, settings, exit_code: 0 })
+    let slots = (0..cfg.processes)
+        .map(|_| Slot {
+            pid: None,
+            spawned: now,
+            backoff: Duration::ZERO,
+            respawn_at: Some(now),
+            kill_at: None,
+        })
+        .collect();
+    log::line(&format!(
+        "master process started (pid: {}), spawning {} worker(s)",
+        process::pid(),
+        cfg.processes
+    ));
+    Ok(Master {
+        cfg,
+        runtime,
+        listeners: all,
+        scoreboard,
+        slots,
+        phase: Phase::Running,
+        signals,
+        settings,
+        exit_code: 0,
+    })
 }
 
 fn drop_privileges(cfg: &VassalConfig, ids: &emperor_sys::privileges::Ids) -> Result<(), String> {
-    emperor_sys::privileges::drop_to(ids, !cfg.no_initgroups).map_err(|e| format!("failed to drop privileges to uid {:?} gid {:?}: {e}", ids.uid, ids.gid))?;
-    log::line(&format!("dropped privileges to uid {} gid {}", ids.uid.map_or_else(|| "-".into(), |u| u.to_string()), ids.gid.map_or_else(|| "-".into(), |g| g.to_string())));
+    emperor_sys::privileges::drop_to(ids, !cfg.no_initgroups).map_err(|e| {
+        format!(
+            "failed to drop privileges to uid {:?} gid {:?}: {e}",
+            ids.uid, ids.gid
+        )
+    })?;
+    log::line(&format!(
+        "dropped privileges to uid {} gid {}",
+        ids.uid.map_or_else(|| "-".into(), |u| u.to_string()),
+        ids.gid.map_or_else(|| "-".into(), |g| g.to_string())
+    ));
     Ok(())
 }
 
@@ -155,7 +215,8 @@ impl<R: Runtime> Master<R> {
             {
                 break;
             }
-            let ready = emperor_sys::poll::readable(&[self.signals.as_fd()], 1000).unwrap_or_default();
+            let ready =
+                emperor_sys::poll::readable(&[self.signals.as_fd()], 1000).unwrap_or_default();
             if ready.first().copied().unwrap_or(false) {
                 while let Ok(Some((signal, _sender))) = self.signals.read() {
                     self.on_signal(signal);
@@ -171,23 +232,22 @@ impl<R: Runtime> Master<R> {
 
     fn on_signal(&mut self, signal: i32) {
         match signal {
-            SIGCHLD => {}
-            SIGHUP => {
-                if self.phase == Phase::Running {
-                    log::line("...gracefully reloading workers...");
-                    let mercy = Instant::now() + self.settings.reload_mercy;
-                    for slot in &mut self.slots {
-                        if let Some(pid) = slot.pid {
-                            let _ = process::kill(pid, SIGHUP);
-                            slot.kill_at = Some(mercy);
-                        }
+            SIGHUP if self.phase == Phase::Running => {
+                log::line("...gracefully reloading workers...");
+                let mercy = Instant::now() + self.settings.reload_mercy;
+                for slot in &mut self.slots {
+                    if let Some(pid) = slot.pid {
+                        let _ = process::kill(pid, SIGHUP);
+                        slot.kill_at = Some(mercy);
                     }
                 }
             }
             SIGTERM | SIGINT | SIGQUIT => self.stop(signal != SIGTERM),
             SIGUSR1 => self.log_stats(),
             SIGUSR2 => self.log_requests(),
-            SIGTTIN | SIGTTOU => log::line("SIGTTIN/SIGTTOU (add/remove a worker) are not implemented yet"),
+            SIGTTIN | SIGTTOU => {
+                log::line("SIGTTIN/SIGTTOU (add/remove a worker) are not implemented yet");
+            }
             _ => {}
         }
     }
@@ -199,9 +259,20 @@ impl<R: Runtime> Master<R> {
             return;
         }
         let now = Instant::now();
-        let (signal, mercy) = if brutal { (SIGINT, BRUTAL_MERCY) } else { (SIGTERM, self.settings.reload_mercy) };
-        log::line(if brutal { "SIGINT/SIGQUIT received...killing workers..." } else { "SIGTERM received...gracefully stopping workers..." });
-        self.phase = Phase::Stopping { brutal, kill_at: now + mercy };
+        let (signal, mercy) = if brutal {
+            (SIGINT, BRUTAL_MERCY)
+        } else {
+            (SIGTERM, self.settings.reload_mercy)
+        };
+        log::line(if brutal {
+            "SIGINT/SIGQUIT received...killing workers..."
+        } else {
+            "SIGTERM received...gracefully stopping workers..."
+        });
+        self.phase = Phase::Stopping {
+            brutal,
+            kill_at: now + mercy,
+        };
         for slot in &mut self.slots {
             slot.respawn_at = None;
             if let Some(pid) = slot.pid {
@@ -230,15 +301,21 @@ impl<R: Runtime> Master<R> {
                 continue;
             }
             if exit == Exit::Code(EXIT_NO_APP) && self.cfg.need_app {
-                log::line(&format!("worker {id} (pid: {pid}) could not load the app and `need-app` is set: stopping"));
+                log::line(&format!(
+                    "worker {id} (pid: {pid}) could not load the app and `need-app` is set: stopping"
+                ));
                 self.exit_code = EXIT_NO_APP;
                 self.stop(false);
                 continue;
             }
             match exit {
-                Exit::Signal(sig) => log::line(&format!("DAMN ! worker {id} (pid: {pid}) died, killed by signal {sig} :( trying respawn ...")),
+                Exit::Signal(sig) => log::line(&format!(
+                    "DAMN ! worker {id} (pid: {pid}) died, killed by signal {sig} :( trying respawn ..."
+                )),
                 Exit::Code(0) => log::line(&format!("worker {id} (pid: {pid}) exited, respawning")),
-                Exit::Code(code) => log::line(&format!("worker {id} (pid: {pid}) died with exit code {code}, respawning")),
+                Exit::Code(code) => log::line(&format!(
+                    "worker {id} (pid: {pid}) died with exit code {code}, respawning"
+                )),
             }
             let lived = slot.spawned.elapsed();
             slot.backoff = if lived >= Duration::from_secs(10) {
@@ -249,7 +326,10 @@ impl<R: Runtime> Master<R> {
                 slot.backoff
             };
             if !slot.backoff.is_zero() {
-                log::line(&format!("worker {id} respawning too fast: next try in {} s", slot.backoff.as_secs()));
+                log::line(&format!(
+                    "worker {id} respawning too fast: next try in {} s",
+                    slot.backoff.as_secs()
+                ));
             }
             slot.respawn_at = Some(Instant::now() + slot.backoff);
         }
@@ -279,12 +359,15 @@ impl<R: Runtime> Master<R> {
             }
             Ok(Forked::Parent { child }) => {
                 let slot = &mut self.slots[index];
-                let respawn = slot.pid.is_none() && self.scoreboard.get(index, Field::RespawnCount) > 0;
+                let respawn =
+                    slot.pid.is_none() && self.scoreboard.get(index, Field::RespawnCount) > 0;
                 slot.pid = Some(child);
                 slot.spawned = Instant::now();
                 slot.respawn_at = None;
-                self.scoreboard.set(index, Field::Pid, u64::try_from(child).unwrap_or(0));
-                self.scoreboard.set(index, Field::LastSpawn, emperor_sys::time::unix_now());
+                self.scoreboard
+                    .set(index, Field::Pid, u64::try_from(child).unwrap_or(0));
+                self.scoreboard
+                    .set(index, Field::LastSpawn, emperor_sys::time::unix_now());
                 self.scoreboard.set(index, Field::DeltaRequests, 0);
                 self.scoreboard.add(index, Field::RespawnCount, 1);
                 if respawn {
@@ -321,7 +404,13 @@ impl<R: Runtime> Master<R> {
             }
         };
         let index = (id - 1) as usize;
-        worker::run(index, &self.listeners, app, &self.scoreboard, &self.settings)
+        worker::run(
+            index,
+            &self.listeners,
+            app,
+            &self.scoreboard,
+            &self.settings,
+        )
     }
 
     fn check_deadlines(&mut self) {
@@ -330,14 +419,20 @@ impl<R: Runtime> Master<R> {
         for (index, slot) in self.slots.iter_mut().enumerate() {
             let Some(pid) = slot.pid else { continue };
             if slot.kill_at.is_some_and(|at| at <= now) {
-                log::line(&format!("worker {} (pid: {pid}) is taking too much time to die...NO MERCY !!!", index + 1));
+                log::line(&format!(
+                    "worker {} (pid: {pid}) is taking too much time to die...NO MERCY !!!",
+                    index + 1
+                ));
                 let _ = process::kill(pid, SIGKILL);
                 slot.kill_at = None;
                 continue;
             }
             let deadline = self.scoreboard.get(index, Field::HarakiriDeadline);
             if deadline != 0 && unix > deadline && slot.kill_at.is_none() {
-                log::line(&format!("*** HARAKIRI ON WORKER {} (pid: {pid}, try: 1) ***", index + 1));
+                log::line(&format!(
+                    "*** HARAKIRI ON WORKER {} (pid: {pid}, try: 1) ***",
+                    index + 1
+                ));
                 self.scoreboard.add(index, Field::HarakiriCount, 1);
                 self.scoreboard.set(index, Field::HarakiriDeadline, 0);
                 let _ = process::kill(pid, SIGKILL);
@@ -378,9 +473,18 @@ impl<R: Runtime> Master<R> {
         for index in 0..self.slots.len() {
             let started = self.scoreboard.get(index, Field::RequestStart);
             if self.scoreboard.get(index, Field::Busy) == 1 && started > 0 {
-                log::line(&format!("SIGUSR2: worker {} (pid: {}) is managing a request since {} s", index + 1, self.scoreboard.get(index, Field::Pid), now.saturating_sub(started)));
+                log::line(&format!(
+                    "SIGUSR2: worker {} (pid: {}) is managing a request since {} s",
+                    index + 1,
+                    self.scoreboard.get(index, Field::Pid),
+                    now.saturating_sub(started)
+                ));
             } else {
-                log::line(&format!("SIGUSR2: worker {} (pid: {}) is idle", index + 1, self.scoreboard.get(index, Field::Pid)));
+                log::line(&format!(
+                    "SIGUSR2: worker {} (pid: {}) is idle",
+                    index + 1,
+                    self.scoreboard.get(index, Field::Pid)
+                ));
             }
         }
     }
@@ -399,4 +503,3 @@ impl<R: Runtime> Master<R> {
         }
     }
 }
-

@@ -52,7 +52,10 @@ pub struct Scoreboard {
 impl Scoreboard {
     /// Maps the scoreboard; call before the first fork.
     pub fn new(slots: usize) -> io::Result<Scoreboard> {
-        Ok(Scoreboard { mem: SharedCounters::new(slots * FIELDS)?, slots })
+        Ok(Scoreboard {
+            mem: SharedCounters::new(slots * FIELDS)?,
+            slots,
+        })
     }
 
     pub fn slots(&self) -> usize {

@@ -22,9 +22,10 @@ use std::os::fd::{AsRawFd, BorrowedFd};
 use std::time::{Duration, Instant};
 
 use emperor_options::typed::Protocol;
-use emperor_proto::app::{App, Body, Outcome, Request, ResponseInfo, Responder, Vars};
+use emperor_proto::app::{App, Body, Outcome, Request, Responder, ResponseInfo, Vars};
 use emperor_proto::{http, uwsgi};
-use emperor_sys::signals::{SignalFd, numbers::*};
+use emperor_sys::signals::SignalFd;
+use emperor_sys::signals::numbers::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 
@@ -92,7 +93,13 @@ struct Worker<'a, A: App> {
 }
 
 /// Runs the worker loop; returns the process exit code.
-pub fn run<A: App>(index: usize, listeners: &[Listener], app: A, sb: &Scoreboard, s: &WorkerSettings) -> i32 {
+pub fn run<A: App>(
+    index: usize,
+    listeners: &[Listener],
+    app: A,
+    sb: &Scoreboard,
+    s: &WorkerSettings,
+) -> i32 {
     match Worker::new(index, listeners, app, sb, s) {
         Ok(mut w) => w.run(),
         Err(e) => {
@@ -103,7 +110,13 @@ pub fn run<A: App>(index: usize, listeners: &[Listener], app: A, sb: &Scoreboard
 }
 
 impl<'a, A: App> Worker<'a, A> {
-    fn new(index: usize, listeners: &'a [Listener], app: A, sb: &'a Scoreboard, s: &'a WorkerSettings) -> io::Result<Self> {
+    fn new(
+        index: usize,
+        listeners: &'a [Listener],
+        app: A,
+        sb: &'a Scoreboard,
+        s: &'a WorkerSettings,
+    ) -> io::Result<Self> {
         let poll = Poll::new()?;
         for (i, l) in listeners.iter().enumerate() {
             emperor_sys::net::set_nonblocking(l.raw(), true)?;
@@ -128,13 +141,23 @@ impl<'a, A: App> Worker<'a, A> {
         let mut signals = match SignalFd::new(&[SIGHUP, SIGTERM, SIGINT, SIGQUIT]) {
             Ok(s) => s,
             Err(e) => {
-                log::line(&format!("worker {}: failed to set up signals: {e}", self.index + 1));
+                log::line(&format!(
+                    "worker {}: failed to set up signals: {e}",
+                    self.index + 1
+                ));
                 return 1;
             }
         };
         let sigfd = signals.as_raw_fd();
-        if let Err(e) = self.poll.registry().register(&mut SourceFd(&sigfd), SIGNAL_TOKEN, Interest::READABLE) {
-            log::line(&format!("worker {}: failed to watch signals: {e}", self.index + 1));
+        if let Err(e) =
+            self.poll
+                .registry()
+                .register(&mut SourceFd(&sigfd), SIGNAL_TOKEN, Interest::READABLE)
+        {
+            log::line(&format!(
+                "worker {}: failed to watch signals: {e}",
+                self.index + 1
+            ));
             return 1;
         }
         self.sb.set(self.index, Field::Accepting, 1);
@@ -146,7 +169,8 @@ impl<'a, A: App> Worker<'a, A> {
             let timeout = Some(Duration::from_secs(1));
             let poll = &mut self.poll;
             let mut result = Ok(());
-            self.app.unlocked(&mut || result = poll.poll(&mut events, timeout));
+            self.app
+                .unlocked(&mut || result = poll.poll(&mut events, timeout));
             if let Err(e) = result
                 && e.kind() != io::ErrorKind::Interrupted
             {
@@ -170,7 +194,10 @@ impl<'a, A: App> Worker<'a, A> {
                     self.ready(token.0);
                 }
                 if self.recycle_due() {
-                    log::line(&format!("...The work of process {} is done (max requests reached). Seeya!", self.pid));
+                    log::line(&format!(
+                        "...The work of process {} is done (max requests reached). Seeya!",
+                        self.pid
+                    ));
                     return 0;
                 }
             }
@@ -193,7 +220,8 @@ impl<'a, A: App> Worker<'a, A> {
     }
 
     fn recycle_due(&self) -> bool {
-        self.s.max_requests > 0 && self.sb.get(self.index, Field::DeltaRequests) >= self.s.max_requests
+        self.s.max_requests > 0
+            && self.sb.get(self.index, Field::DeltaRequests) >= self.s.max_requests
     }
 
     fn accept(&mut self, listener: usize) {
@@ -206,7 +234,11 @@ impl<'a, A: App> Worker<'a, A> {
                         buf: Vec::new(),
                         filled: 0,
                         remote_addr: addr,
-                        remote_port: if port == 0 { String::new() } else { port.to_string() },
+                        remote_port: if port == 0 {
+                            String::new()
+                        } else {
+                            port.to_string()
+                        },
                         deadline: Instant::now() + self.s.socket_timeout,
                         blocking: false,
                         registered: false,
@@ -231,12 +263,19 @@ impl<'a, A: App> Worker<'a, A> {
 
     /// Drives a connection that is readable (or new).
     fn ready(&mut self, token: usize) {
-        let Some(mut conn) = self.conns.remove(&token) else { return };
+        let Some(mut conn) = self.conns.remove(&token) else {
+            return;
+        };
         match self.drive(&mut conn) {
             Next::Wait => {
                 if !conn.registered {
                     let fd = conn.file.as_raw_fd();
-                    if self.poll.registry().register(&mut SourceFd(&fd), Token(token), Interest::READABLE).is_err() {
+                    if self
+                        .poll
+                        .registry()
+                        .register(&mut SourceFd(&fd), Token(token), Interest::READABLE)
+                        .is_err()
+                    {
                         return;
                     }
                     conn.registered = true;
@@ -254,7 +293,12 @@ impl<'a, A: App> Worker<'a, A> {
 
     fn sweep(&mut self) {
         let now = Instant::now();
-        let expired: Vec<usize> = self.conns.iter().filter(|(_, c)| c.deadline <= now).map(|(t, _)| *t).collect();
+        let expired: Vec<usize> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| c.deadline <= now)
+            .map(|(t, _)| *t)
+            .collect();
         for token in expired {
             if let Some(conn) = self.conns.remove(&token)
                 && conn.registered
@@ -280,7 +324,10 @@ impl<'a, A: App> Worker<'a, A> {
                 };
                 match parsed {
                     Parsed::Incomplete => {}
-                    Parsed::Handled { keep_alive, consumed } => {
+                    Parsed::Handled {
+                        keep_alive,
+                        consumed,
+                    } => {
                         if !keep_alive || self.stopping || self.recycle_due() {
                             return Next::Close;
                         }
@@ -288,7 +335,9 @@ impl<'a, A: App> Worker<'a, A> {
                         conn.filled -= consumed;
                         conn.deadline = Instant::now() + self.s.keepalive_timeout;
                         if conn.blocking {
-                            if emperor_sys::net::set_nonblocking(conn.file.as_raw_fd(), true).is_err() {
+                            if emperor_sys::net::set_nonblocking(conn.file.as_raw_fd(), true)
+                                .is_err()
+                            {
                                 return Next::Close;
                             }
                             conn.blocking = false;
@@ -304,7 +353,10 @@ impl<'a, A: App> Worker<'a, A> {
                         http::write_error_response(&mut out, 431);
                         let _ = conn.file.write_all(&out);
                     }
-                    log::line(&format!("invalid request head size (max {})...skip", self.s.buffer_size));
+                    log::line(&format!(
+                        "invalid request head size (max {})...skip",
+                        self.s.buffer_size
+                    ));
                     return Next::Close;
                 }
             }
@@ -324,17 +376,28 @@ impl<'a, A: App> Worker<'a, A> {
     }
 
     fn parse_uwsgi(&mut self, conn: &mut Conn) -> Parsed {
-        let limits = uwsgi::Limits { buffer_size: self.s.buffer_size, max_vars: 128 };
+        let limits = uwsgi::Limits {
+            buffer_size: self.s.buffer_size,
+            max_vars: 128,
+        };
         match uwsgi::parse(&conn.buf[..conn.filled], &limits, &mut self.vars) {
             Ok(uwsgi::Status::Incomplete) => Parsed::Incomplete,
             Ok(uwsgi::Status::Complete(head)) => {
                 let head_len = head.head_len;
                 let length = head.content_length;
-                let server_protocol = self.vars.get(b"SERVER_PROTOCOL").filter(|p| !p.is_empty()).unwrap_or(b"HTTP/1.0").to_vec();
+                let server_protocol = self
+                    .vars
+                    .get(b"SERVER_PROTOCOL")
+                    .filter(|p| !p.is_empty())
+                    .unwrap_or(b"HTTP/1.0")
+                    .to_vec();
                 let framing = Framing::Uwsgi { server_protocol };
-                let consumed = self.serve(conn, head_len, BodySpec::Length(length), framing);
+                let consumed = self.serve(conn, head_len, &BodySpec::Length(length), framing);
                 match consumed {
-                    Some(_) => Parsed::Handled { keep_alive: false, consumed: conn.filled },
+                    Some(_) => Parsed::Handled {
+                        keep_alive: false,
+                        consumed: conn.filled,
+                    },
                     None => Parsed::Close,
                 }
             }
@@ -342,7 +405,12 @@ impl<'a, A: App> Worker<'a, A> {
                 log::line(&format!("{e} (from {})", conn.remote_addr));
                 if let Some(status) = e.response_status() {
                     let mut out = Vec::new();
-                    uwsgi::write_response_head(&mut out, b"HTTP/1.0", format!("{status} {}", http::reason(status)).as_bytes(), &[]);
+                    uwsgi::write_response_head(
+                        &mut out,
+                        b"HTTP/1.0",
+                        format!("{status} {}", http::reason(status)).as_bytes(),
+                        &[],
+                    );
                     let _ = conn.file.write_all(&out);
                 }
                 Parsed::Close
@@ -351,7 +419,9 @@ impl<'a, A: App> Worker<'a, A> {
     }
 
     fn parse_http(&mut self, conn: &mut Conn) -> Parsed {
-        let limits = http::Limits { max_head: self.s.buffer_size };
+        let limits = http::Limits {
+            max_head: self.s.buffer_size,
+        };
         let listener = &self.listeners[conn.listener];
         let info = http::ConnInfo {
             server_name: &self.s.hostname,
@@ -373,8 +443,11 @@ impl<'a, A: App> Worker<'a, A> {
                 if head.expect_continue && !matches!(body, BodySpec::Length(0)) {
                     let _ = conn.file.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
                 }
-                match self.serve(conn, head_len, body, Framing::Http(head)) {
-                    Some((consumed, keep_alive)) => Parsed::Handled { keep_alive: keep && keep_alive, consumed },
+                match self.serve(conn, head_len, &body, Framing::Http(head)) {
+                    Some((consumed, keep_alive)) => Parsed::Handled {
+                        keep_alive: keep && keep_alive,
+                        consumed,
+                    },
                     None => Parsed::Close,
                 }
             }
@@ -382,7 +455,10 @@ impl<'a, A: App> Worker<'a, A> {
                 let mut out = Vec::new();
                 http::write_error_response(&mut out, e.status());
                 let _ = conn.file.write_all(&out);
-                log::line(&format!("invalid HTTP request from {}: {e}", conn.remote_addr));
+                log::line(&format!(
+                    "invalid HTTP request from {}: {e}",
+                    conn.remote_addr
+                ));
                 Parsed::Close
             }
         }
@@ -390,12 +466,20 @@ impl<'a, A: App> Worker<'a, A> {
 
     /// Reads the body, calls the app, writes the response. Returns the bytes of the buffer
     /// consumed by this request and whether the connection may be kept, or `None` to close.
-    fn serve(&mut self, conn: &mut Conn, head_len: usize, body: BodySpec, framing: Framing) -> Option<(usize, bool)> {
+    fn serve(
+        &mut self,
+        conn: &mut Conn,
+        head_len: usize,
+        body: &BodySpec,
+        framing: Framing,
+    ) -> Option<(usize, bool)> {
         let started = Instant::now();
         let start_unix = emperor_sys::time::unix_now();
         if !conn.blocking {
             let fd = conn.file.as_raw_fd();
-            if emperor_sys::net::set_nonblocking(fd, false).is_err() || emperor_sys::net::set_timeouts(fd, self.s.socket_timeout).is_err() {
+            if emperor_sys::net::set_nonblocking(fd, false).is_err()
+                || emperor_sys::net::set_timeouts(fd, self.s.socket_timeout).is_err()
+            {
                 return None;
             }
             conn.blocking = true;
@@ -403,7 +487,11 @@ impl<'a, A: App> Worker<'a, A> {
         self.sb.set(self.index, Field::Busy, 1);
         self.sb.set(self.index, Field::RequestStart, start_unix);
         if self.s.harakiri > 0 {
-            self.sb.set(self.index, Field::HarakiriDeadline, start_unix + self.s.harakiri);
+            self.sb.set(
+                self.index,
+                Field::HarakiriDeadline,
+                start_unix + self.s.harakiri,
+            );
         }
         let body_spec_chunked = matches!(body, BodySpec::Chunked);
         let mut result = Err(io::Error::other("unset"));
@@ -411,13 +499,16 @@ impl<'a, A: App> Worker<'a, A> {
         {
             let (head_part, _) = conn.buf.split_at_mut(conn.filled);
             let file = &mut conn.file;
-            let mut reader = || result = read_body(file, &head_part[head_len..], &body, limit);
+            let mut reader = || result = read_body(file, &head_part[head_len..], body, limit);
             self.app.unlocked(&mut reader);
         }
         let (body, consumed_from_buf) = match result {
             Ok(v) => v,
             Err(e) => {
-                log::line(&format!("error reading the request body from {}: {e}", conn.remote_addr));
+                log::line(&format!(
+                    "error reading the request body from {}: {e}",
+                    conn.remote_addr
+                ));
                 self.finish_request(started, Outcome::ClientGone, ResponseInfo::default(), 0);
                 return None;
             }
@@ -441,10 +532,16 @@ impl<'a, A: App> Worker<'a, A> {
         let headers = responder.header_count;
         drop(responder);
         self.vars = Vars::with_capacity(4096, 64);
-        let outcome = if finished.is_err() { Outcome::ClientGone } else { outcome };
+        let outcome = if finished.is_err() {
+            Outcome::ClientGone
+        } else {
+            outcome
+        };
         self.finish_request(started, outcome, info, tx);
         if !self.s.disable_logging {
-            let total: u64 = (0..self.sb.slots()).map(|i| self.sb.get(i, Field::Requests)).sum();
+            let total: u64 = (0..self.sb.slots())
+                .map(|i| self.sb.get(i, Field::Requests))
+                .sum();
             log::line(&format!(
                 "[pid: {}|app: 0|req: {}/{}] {} () {{{} vars in {} bytes}} [{}] {} {} => generated {} bytes in {} msecs ({} {}) {} headers in {} bytes (1 switches on core 0)",
                 self.pid,
@@ -464,7 +561,13 @@ impl<'a, A: App> Worker<'a, A> {
                 tx.saturating_sub(info.body_bytes),
             ));
         }
-        keep_alive.then_some((consumed, true)).or(if outcome == Outcome::ClientGone { None } else { Some((consumed, false)) })
+        keep_alive
+            .then_some((consumed, true))
+            .or(if outcome == Outcome::ClientGone {
+                None
+            } else {
+                Some((consumed, false))
+            })
     }
 
     fn finish_request(&self, started: Instant, outcome: Outcome, _info: ResponseInfo, tx: u64) {
@@ -478,7 +581,11 @@ impl<'a, A: App> Worker<'a, A> {
         self.sb.add(i, Field::Tx, tx);
         self.sb.add(i, Field::RunningTime, rt);
         let avg = self.sb.get(i, Field::AvgRt);
-        self.sb.set(i, Field::AvgRt, if avg == 0 { rt } else { (avg + rt) / 2 });
+        self.sb.set(
+            i,
+            Field::AvgRt,
+            if avg == 0 { rt } else { avg.midpoint(rt) },
+        );
         if outcome == Outcome::Exception {
             self.sb.add(i, Field::Exceptions, 1);
         }
@@ -497,31 +604,49 @@ enum BodySpec {
 }
 
 fn text(v: Option<&[u8]>) -> String {
-    v.map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default()
+    v.map(|b| String::from_utf8_lossy(b).into_owned())
+        .unwrap_or_default()
 }
 
 fn request_summary(vars: &Vars) -> (String, String, String, String) {
     let uri = vars.get(b"REQUEST_URI").or_else(|| vars.get(b"PATH_INFO"));
-    (text(vars.get(b"REQUEST_METHOD")), text(uri), text(vars.get(b"SERVER_PROTOCOL")), text(vars.get(b"REMOTE_ADDR")))
+    (
+        text(vars.get(b"REQUEST_METHOD")),
+        text(uri),
+        text(vars.get(b"SERVER_PROTOCOL")),
+        text(vars.get(b"REMOTE_ADDR")),
+    )
 }
 
 /// Reads the whole body: `already` holds the bytes that arrived with the head. Returns the
 /// body and how many bytes of `already` belonged to it.
-fn read_body(file: &mut File, already: &[u8], spec: &BodySpec, memory_limit: u64) -> io::Result<(Body, usize)> {
+fn read_body(
+    file: &mut File,
+    already: &[u8],
+    spec: &BodySpec,
+    memory_limit: u64,
+) -> io::Result<(Body, usize)> {
     match spec {
         BodySpec::Length(0) => Ok((Body::Empty, 0)),
         BodySpec::Length(len) => {
             let len = *len;
-            let from_buf = usize::try_from(len).unwrap_or(usize::MAX).min(already.len());
+            let from_buf = usize::try_from(len)
+                .unwrap_or(usize::MAX)
+                .min(already.len());
             let mut sink = BodySink::new(len, memory_limit)?;
             sink.write(&already[..from_buf])?;
             let mut remaining = len - from_buf as u64;
             let mut chunk = vec![0u8; 64 * 1024];
             while remaining > 0 {
-                let want = usize::try_from(remaining).unwrap_or(usize::MAX).min(chunk.len());
+                let want = usize::try_from(remaining)
+                    .unwrap_or(usize::MAX)
+                    .min(chunk.len());
                 let n = file.read(&mut chunk[..want])?;
                 if n == 0 {
-                    return Err(io::Error::new(io::ErrorKind::UnexpectedEof, format!("client closed with {remaining} body bytes missing")));
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        format!("client closed with {remaining} body bytes missing"),
+                    ));
                 }
                 sink.write(&chunk[..n])?;
                 remaining -= n as u64;
@@ -532,18 +657,25 @@ fn read_body(file: &mut File, already: &[u8], spec: &BodySpec, memory_limit: u64
             let mut decoder = http::ChunkedDecoder::new();
             let mut decoded = Vec::new();
             let mut sink = BodySink::new(0, memory_limit)?;
-            let (used, mut done) = decoder.feed(already, &mut decoded).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
+            let (used, mut done) = decoder
+                .feed(already, &mut decoded)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
             sink.write(&decoded)?;
             let mut chunk = vec![0u8; 64 * 1024];
             while !done {
                 let n = file.read(&mut chunk)?;
                 if n == 0 {
-                    return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "client closed inside a chunked body"));
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "client closed inside a chunked body",
+                    ));
                 }
                 decoded.clear();
                 let mut offset = 0;
                 while offset < n && !done {
-                    let (c, d) = decoder.feed(&chunk[offset..n], &mut decoded).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
+                    let (c, d) = decoder
+                        .feed(&chunk[offset..n], &mut decoded)
+                        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
                     offset += c;
                     done = d;
                     if c == 0 && !d {
@@ -568,7 +700,10 @@ impl BodySink {
         if expected > limit {
             Ok(BodySink::File(temp_file()?, 0))
         } else {
-            Ok(BodySink::Memory(Vec::with_capacity(usize::try_from(expected).unwrap_or(0)), limit))
+            Ok(BodySink::Memory(
+                Vec::with_capacity(usize::try_from(expected).unwrap_or(0)),
+                limit,
+            ))
         }
     }
 
@@ -609,8 +744,16 @@ impl BodySink {
 
 fn temp_file() -> io::Result<File> {
     let dir = std::env::temp_dir();
-    let path = dir.join(format!("emperor-body-{}-{}", std::process::id(), emperor_sys::time::unix_now_us()));
-    let file = std::fs::OpenOptions::new().read(true).write(true).create_new(true).open(&path)?;
+    let path = dir.join(format!(
+        "emperor-body-{}-{}",
+        std::process::id(),
+        emperor_sys::time::unix_now_us()
+    ));
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(&path)?;
     std::fs::remove_file(&path)?;
     Ok(file)
 }
@@ -640,15 +783,31 @@ struct ConnResponder<'c> {
 
 impl<'c> ConnResponder<'c> {
     fn new(file: &'c mut File, framing: Framing) -> Self {
-        ConnResponder { file, framing, plan: None, length: None, body_sent: 0, refused: false, close_after: false, pending: Vec::with_capacity(512), started: false, sent: 0, header_count: 0 }
+        ConnResponder {
+            file,
+            framing,
+            plan: None,
+            length: None,
+            body_sent: 0,
+            refused: false,
+            close_after: false,
+            pending: Vec::with_capacity(512),
+            started: false,
+            sent: 0,
+            header_count: 0,
+        }
     }
 
     fn chunked(&self) -> bool {
-        self.plan.as_ref().is_some_and(|p| p.framing() == http::Framing::Chunked)
+        self.plan
+            .as_ref()
+            .is_some_and(|p| p.framing() == http::Framing::Chunked)
     }
 
     fn no_body(&self) -> bool {
-        self.plan.as_ref().is_some_and(|p| p.framing() == http::Framing::NoBody)
+        self.plan
+            .as_ref()
+            .is_some_and(|p| p.framing() == http::Framing::NoBody)
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -673,7 +832,12 @@ impl<'c> ConnResponder<'c> {
     /// Whether the connection may serve another request: the plan allows it and the body
     /// the app announced was sent in full.
     fn keep_alive(&self) -> bool {
-        !self.refused && self.plan.as_ref().is_some_and(http::ResponsePlan::keep_alive) && self.length.is_none_or(|n| n == self.body_sent)
+        !self.refused
+            && self
+                .plan
+                .as_ref()
+                .is_some_and(http::ResponsePlan::keep_alive)
+            && self.length.is_none_or(|n| n == self.body_sent)
     }
 }
 
@@ -682,7 +846,9 @@ impl Responder for ConnResponder<'_> {
         self.started = true;
         self.header_count = headers.len();
         match &self.framing {
-            Framing::Uwsgi { server_protocol } => uwsgi::write_response_head(&mut self.pending, server_protocol, status, headers),
+            Framing::Uwsgi { server_protocol } => {
+                uwsgi::write_response_head(&mut self.pending, server_protocol, status, headers);
+            }
             Framing::Http(head) => match http::plan_response(head, status, headers) {
                 Ok(mut plan) => {
                     if self.close_after {
@@ -752,7 +918,12 @@ impl Responder for ConnResponder<'_> {
         let mut off = i64::try_from(offset).unwrap_or(i64::MAX);
         let mut left = total;
         while left > 0 {
-            let n = emperor_sys::net::sendfile(self.file.as_raw_fd(), file.as_raw_fd(), &mut off, usize::try_from(left).unwrap_or(usize::MAX).min(1 << 30))?;
+            let n = emperor_sys::net::sendfile(
+                self.file.as_raw_fd(),
+                file.as_raw_fd(),
+                &mut off,
+                usize::try_from(left).unwrap_or(usize::MAX).min(1 << 30),
+            )?;
             if n == 0 {
                 break;
             }
@@ -769,4 +940,3 @@ impl Responder for ConnResponder<'_> {
         self.started
     }
 }
-

@@ -24,11 +24,24 @@ fn factory_file_venv_and_multi_apps_answer() {
     let _serial = serial();
     let mut app = worker();
     let (_, _, out) = call(&mut app, get("/factory/x", ""));
-    assert_eq!((out.header("X-App"), out.body_text().as_str()), (Some("factory"), "factory"));
+    assert_eq!(
+        (out.header("X-App"), out.body_text().as_str()),
+        (Some("factory"), "factory")
+    );
     let (_, _, out) = call(&mut app, get("/file", ""));
     assert_eq!(out.body_text(), "from-file");
-    assert!(out.header("X-Module-Name").unwrap().starts_with("uwsgi_file_"), "{:?}", out.headers);
-    assert!(out.header("X-Module-Name").unwrap().ends_with("_apps_wsgi_file_wsgi"));
+    assert!(
+        out.header("X-Module-Name")
+            .unwrap()
+            .starts_with("uwsgi_file_"),
+        "{:?}",
+        out.headers
+    );
+    assert!(
+        out.header("X-Module-Name")
+            .unwrap()
+            .ends_with("_apps_wsgi_file_wsgi")
+    );
     let (_, _, out) = call(&mut app, get("/venv", ""));
     assert_eq!(out.body_text(), "from-the-venv");
     let (_, _, out) = call(&mut app, get("/multi-two/", ""));
@@ -47,7 +60,10 @@ fn load_error(spec: AppSpec) -> String {
 #[test]
 fn import_error_carries_the_traceback() {
     let tb = load_error(module("", "no_such_module_here", None, false));
-    assert!(tb.contains("ModuleNotFoundError: No module named 'no_such_module_here'"), "{tb}");
+    assert!(
+        tb.contains("ModuleNotFoundError: No module named 'no_such_module_here'"),
+        "{tb}"
+    );
 }
 
 #[test]
@@ -72,14 +88,20 @@ fn missing_and_uncallable_callables_are_named() {
         source: AppSource::File("/nonexistent/app.py".into()),
         origin: Origin::Builtin,
     };
-    assert_eq!(load_error(missing), "failed to open python file /nonexistent/app.py");
+    assert_eq!(
+        load_error(missing),
+        "failed to open python file /nonexistent/app.py"
+    );
 }
 
 #[test]
 fn no_app_at_all_answers_500() {
     let f = fixture();
     let _serial = serial();
-    let mut app = f.interp.worker(emperor_python::Apps::empty(), &crate::support::settings(false));
+    let mut app = f.interp.worker(
+        emperor_python::Apps::empty(),
+        &crate::support::settings(false),
+    );
     let (outcome, info, out) = call(&mut app, get("/", ""));
     assert_eq!(outcome, Outcome::Done);
     assert_eq!(info.status, 500);

@@ -1,4 +1,4 @@
-//! Integration tests of the embedded interpreter: one test binary, one interpreter (CPython
+//! Integration tests of the embedded interpreter: one test binary, one interpreter (`CPython`
 //! initializes once per process), a module per area.
 
 mod support;

@@ -1,4 +1,4 @@
-//! One interpreter per test binary (CPython initializes once per process), a venv, the test
+//! One interpreter per test binary (`CPython` initializes once per process), a venv, the test
 //! apps, and a recording [`Responder`].
 
 use std::fs::File;
@@ -6,7 +6,7 @@ use std::io;
 use std::os::fd::BorrowedFd;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
 use emperor_options::Origin;
@@ -67,10 +67,19 @@ fn make_fixture() -> Fixture {
     std::fs::create_dir_all(dir.join("glob_a")).unwrap();
     std::fs::create_dir_all(dir.join("glob_b")).unwrap();
 
-    let fake_master = Command::new("sleep").arg("120").spawn().expect("spawn sleep");
+    // `cat` on a pipe: it exits by itself when this test process ends (EOF), so nothing is
+    // left behind even when the reload test is filtered out.
+    let fake_master = Command::new("cat")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn cat");
     let setup = Setup {
         home: Some(venv.clone()),
-        pythonpath: vec![apps_dir.display().to_string(), format!("{}/glob_*", dir.display())],
+        pythonpath: vec![
+            apps_dir.display().to_string(),
+            format!("{}/glob_*", dir.display()),
+        ],
         program: PathBuf::from("/usr/bin/emperor-test"),
         pyargv: vec!["--flag".to_owned(), "value".to_owned()],
         options: vec![
@@ -110,7 +119,9 @@ fn make_fixture() -> Fixture {
         module("/venv", "venvapp", None, false),
         module("/multi", "multi", None, false),
     ];
-    let apps = interp.load_apps(&specs, "application").expect("load the test apps");
+    let apps = interp
+        .load_apps(&specs, "application")
+        .expect("load the test apps");
     Fixture {
         interp,
         dir,
@@ -150,10 +161,24 @@ pub fn worker() -> WsgiApp {
 }
 
 /// A request as nginx's `uwsgi_params` would send it, plus `extra` variables.
-pub fn request(method: &str, path: &str, query: &str, extra: &[(&str, &[u8])], body: Body) -> Request {
+pub fn request(
+    method: &str,
+    path: &str,
+    query: &str,
+    extra: &[(&str, &[u8])],
+    body: Body,
+) -> Request {
     let mut vars = Vars::new();
-    let uri = if query.is_empty() { path.to_owned() } else { format!("{path}?{query}") };
-    let length = if body.is_empty() { String::new() } else { body.len().to_string() };
+    let uri = if query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{query}")
+    };
+    let length = if body.is_empty() {
+        String::new()
+    } else {
+        body.len().to_string()
+    };
     for (k, v) in [
         ("QUERY_STRING", query),
         ("REQUEST_METHOD", method),
@@ -199,7 +224,10 @@ pub struct Recorder {
 
 impl Recorder {
     pub fn failing() -> Recorder {
-        Recorder { fail_writes: true, ..Recorder::default() }
+        Recorder {
+            fail_writes: true,
+            ..Recorder::default()
+        }
     }
 
     pub fn body(&self) -> Vec<u8> {
@@ -296,7 +324,10 @@ impl Responder for Recorder {
 pub fn call(app: &mut WsgiApp, request: Request) -> (Outcome, ResponseInfo, Recorder) {
     let mut out = Recorder::default();
     let (outcome, info) = app.call(request, &mut out);
-    assert!(!out.gil_held_during_io, "a responder method ran with the GIL held");
+    assert!(
+        !out.gil_held_during_io,
+        "a responder method ran with the GIL held"
+    );
     (outcome, info, out)
 }
 

@@ -1,15 +1,13 @@
-//! The WSGI call path: environ, routing, start_response, write(), iterables, close(),
-//! exceptions, wsgi.input, wsgi.file_wrapper.
+//! The WSGI call path: environ, routing, `start_response`, `write()`, iterables, `close()`,
+//! exceptions, `wsgi.input`, `wsgi.file_wrapper`.
 
 use std::io::Write;
 
 use emperor_proto::app::{App, Body, Outcome};
 
-use crate::support::{Recorder, call, fixture, get, gil_held, py_repr, request, serial, settings, worker};
-
-fn json(text: &str) -> String {
-    text.to_owned()
-}
+use crate::support::{
+    Recorder, call, fixture, get, gil_held, py_repr, request, serial, settings, worker,
+};
 
 #[test]
 fn list_response_is_joined_into_one_write() {
@@ -45,7 +43,7 @@ fn environ_passes_wsgiref_validator() {
     );
     let (outcome, _, out) = call(&mut app, req);
     assert_eq!(outcome, Outcome::Done, "{}", out.body_text());
-    let text = json(&out.body_text());
+    let text = out.body_text();
     // The validator would have turned any PEP 3333 violation into an AssertionError → 500.
     assert_eq!(out.status.as_deref(), Some("200 OK"), "{text}");
     let parsed = py_repr(&format!("__import__('json').loads({text:?})"));
@@ -64,9 +62,20 @@ fn environ_passes_wsgiref_validator() {
     ] {
         assert!(parsed.contains(expected), "{expected} not in {parsed}");
     }
-    assert!(!parsed.contains("HTTP_CONTENT_TYPE") && !parsed.contains("HTTP_CONTENT_LENGTH"), "{parsed}");
-    for key in ["wsgi.input", "wsgi.errors", "wsgi.file_wrapper", "uwsgi.version"] {
-        assert!(parsed.contains(&format!("'{key}'")), "{key} missing from {parsed}");
+    assert!(
+        !parsed.contains("HTTP_CONTENT_TYPE") && !parsed.contains("HTTP_CONTENT_LENGTH"),
+        "{parsed}"
+    );
+    for key in [
+        "wsgi.input",
+        "wsgi.errors",
+        "wsgi.file_wrapper",
+        "uwsgi.version",
+    ] {
+        assert!(
+            parsed.contains(&format!("'{key}'")),
+            "{key} missing from {parsed}"
+        );
     }
 }
 
@@ -74,7 +83,9 @@ fn scheme_of(extra: &[(&str, &[u8])]) -> String {
     let mut app = worker();
     let (_, _, out) = call(&mut app, request("GET", "/echo", "", extra, Body::Empty));
     let text = out.body_text();
-    py_repr(&format!("__import__('json').loads({text:?})['environ']['wsgi.url_scheme']"))
+    py_repr(&format!(
+        "__import__('json').loads({text:?})['environ']['wsgi.url_scheme']"
+    ))
 }
 
 #[test]
@@ -86,8 +97,20 @@ fn url_scheme_follows_uwsgi() {
     assert_eq!(scheme_of(&[("HTTPS", b"off")]), "'http'");
     assert_eq!(scheme_of(&[("HTTP_X_FORWARDED_SSL", b"1")]), "'https'");
     // UWSGI_SCHEME and X-Forwarded-Proto: whichever came last.
-    assert_eq!(scheme_of(&[("HTTP_X_FORWARDED_PROTO", b"https"), ("UWSGI_SCHEME", b"http")]), "'http'");
-    assert_eq!(scheme_of(&[("UWSGI_SCHEME", b"http"), ("HTTP_X_FORWARDED_PROTO", b"https")]), "'https'");
+    assert_eq!(
+        scheme_of(&[
+            ("HTTP_X_FORWARDED_PROTO", b"https"),
+            ("UWSGI_SCHEME", b"http")
+        ]),
+        "'http'"
+    );
+    assert_eq!(
+        scheme_of(&[
+            ("UWSGI_SCHEME", b"http"),
+            ("HTTP_X_FORWARDED_PROTO", b"https")
+        ]),
+        "'https'"
+    );
 }
 
 #[test]
@@ -120,12 +143,24 @@ fn without_manage_script_name_script_name_selects_the_app() {
     let f = fixture();
     let _serial = serial();
     let mut app = f.interp.worker(f.apps.clone(), &settings(false));
-    let req = request("GET", "/mounted/x", "", &[("SCRIPT_NAME", b"/mounted")], Body::Empty);
+    let req = request(
+        "GET",
+        "/mounted/x",
+        "",
+        &[("SCRIPT_NAME", b"/mounted")],
+        Body::Empty,
+    );
     let (_, _, out) = call(&mut app, req);
     assert_eq!(out.header("X-Script-Name"), Some("/mounted"));
     assert_eq!(out.header("X-Path-Info"), Some("/mounted/x"));
     // Unknown SCRIPT_NAME: the default app.
-    let req = request("GET", "/x", "", &[("SCRIPT_NAME", b"/nowhere")], Body::Empty);
+    let req = request(
+        "GET",
+        "/x",
+        "",
+        &[("SCRIPT_NAME", b"/nowhere")],
+        Body::Empty,
+    );
     assert_eq!(call(&mut app, req).2.body_text(), "Hello World");
 }
 
@@ -136,11 +171,18 @@ fn streamed_chunks_are_written_as_they_come_and_close_is_called() {
     let mut app = worker();
     let (outcome, info, out) = call(&mut app, get("/stream", "plain"));
     assert_eq!(outcome, Outcome::Done);
-    assert_eq!(out.writes, vec![b"one".to_vec(), b"two".to_vec(), b"three".to_vec()]);
+    assert_eq!(
+        out.writes,
+        vec![b"one".to_vec(), b"two".to_vec(), b"three".to_vec()]
+    );
     assert_eq!(info.body_bytes, 11);
     let (outcome, _, out) = call(&mut app, get("/stream", "empty"));
     assert_eq!(outcome, Outcome::Done);
-    assert_eq!(out.status.as_deref(), Some("200 OK"), "headers are sent at the end of an empty body");
+    assert_eq!(
+        out.status.as_deref(),
+        Some("200 OK"),
+        "headers are sent at the end of an empty body"
+    );
     assert!(out.writes.is_empty());
     assert!(py_repr("__import__('streaming').CLOSED").contains("'plain', 'empty'"));
 }
@@ -151,8 +193,16 @@ fn failures_in_the_iterable_answer_500_only_if_nothing_was_sent_and_always_close
     let _serial = serial();
     let mut app = worker();
     for (tag, status, body) in [
-        ("fail-first", "500 Internal Server Error", "Internal Server Error"),
-        ("str-first", "500 Internal Server Error", "Internal Server Error"),
+        (
+            "fail-first",
+            "500 Internal Server Error",
+            "Internal Server Error",
+        ),
+        (
+            "str-first",
+            "500 Internal Server Error",
+            "Internal Server Error",
+        ),
         ("fail-later", "200 OK", "a"),
         ("str-later", "200 OK", "ok"),
     ] {
@@ -160,7 +210,10 @@ fn failures_in_the_iterable_answer_500_only_if_nothing_was_sent_and_always_close
         assert_eq!(outcome, Outcome::Exception, "{tag}");
         assert_eq!(out.status.as_deref(), Some(status), "{tag}");
         assert_eq!(out.body_text(), body, "{tag}");
-        assert!(py_repr("__import__('streaming').CLOSED").contains(&format!("'{tag}'")), "{tag} not closed");
+        assert!(
+            py_repr("__import__('streaming').CLOSED").contains(&format!("'{tag}'")),
+            "{tag} not closed"
+        );
     }
 }
 
@@ -211,8 +264,16 @@ fn header_injection_and_invalid_headers_are_refused_with_a_500() {
     for case in cases {
         let (outcome, _, out) = call(&mut app, get("/headers", &case));
         assert_eq!(outcome, Outcome::Exception, "{case}");
-        assert_eq!(out.status.as_deref(), Some("500 Internal Server Error"), "{case}");
-        assert!(out.header("X-Evil").is_none() && out.header("Set-Cookie").is_none(), "{case}: {:?}", out.headers);
+        assert_eq!(
+            out.status.as_deref(),
+            Some("500 Internal Server Error"),
+            "{case}"
+        );
+        assert!(
+            out.header("X-Evil").is_none() && out.header("Set-Cookie").is_none(),
+            "{case}: {:?}",
+            out.headers
+        );
         assert!(!out.body_text().contains("never"), "{case}");
     }
 }
@@ -252,7 +313,10 @@ fn write_callable_and_exc_info() {
     let (outcome, _, out) = call(&mut app, get("/early-error", ""));
     assert_eq!(outcome, Outcome::Done);
     assert_eq!(out.status.as_deref(), Some("503 Service Unavailable"));
-    assert_eq!((out.header("X-First"), out.header("X-Second")), (None, Some("1")));
+    assert_eq!(
+        (out.header("X-First"), out.header("X-Second")),
+        (None, Some("1"))
+    );
     assert_eq!(out.body_text(), "replaced");
 }
 
@@ -279,7 +343,10 @@ fn wsgi_input_from_memory() {
     fixture();
     let _serial = serial();
     let mut app = worker();
-    let (_, _, out) = call(&mut app, request("POST", "/input", "", &[], Body::Memory(INPUT_BODY.to_vec())));
+    let (_, _, out) = call(
+        &mut app,
+        request("POST", "/input", "", &[], Body::Memory(INPUT_BODY.to_vec())),
+    );
     assert_eq!(out.body_text(), INPUT_EXPECTED);
 }
 
@@ -292,7 +359,10 @@ fn wsgi_input_from_a_spooled_file_is_bounded_by_its_length() {
     file.write_all(INPUT_BODY).unwrap();
     file.write_all(b"\nBEYOND THE BODY").unwrap();
     std::io::Seek::rewind(&mut file).unwrap();
-    let body = Body::File { file, len: INPUT_BODY.len() as u64 };
+    let body = Body::File {
+        file,
+        len: INPUT_BODY.len() as u64,
+    };
     let (_, _, out) = call(&mut app, request("POST", "/input", "", &[], body));
     assert_eq!(out.body_text(), INPUT_EXPECTED);
 }
@@ -306,7 +376,13 @@ fn file_wrapper_uses_sendfile_for_real_files_from_the_current_position() {
     std::fs::write(&path, &payload).unwrap();
     let mut app = worker();
     let path_var = path.display().to_string();
-    let req = request("GET", "/filewrap", "", &[("FILE_PATH", path_var.as_bytes())], Body::Empty);
+    let req = request(
+        "GET",
+        "/filewrap",
+        "",
+        &[("FILE_PATH", path_var.as_bytes())],
+        Body::Empty,
+    );
     let (outcome, info, out) = call(&mut app, req);
     assert_eq!(outcome, Outcome::Done);
     assert!(out.writes.is_empty());
