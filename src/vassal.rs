@@ -9,6 +9,7 @@ use emperor_options::{Context, Effective};
 use emperor_python::{Apps, Interpreter, Setup, WsgiApp, WsgiSettings};
 use emperor_sys::process::{self, Forked};
 use emperor_vassal::worker::WorkerSettings;
+use emperor_vassal::master::Identity;
 use emperor_vassal::{Runtime, log};
 
 /// How long an idle HTTP keep-alive connection is kept open.
@@ -172,5 +173,29 @@ pub fn run(cfg: VassalConfig, effective: &Effective, args: &[String], ctx: &Cont
         lazy: cfg.lazy_apps,
         wsgi,
     };
-    emperor_vassal::master::run(cfg, runtime, settings)
+    let name = vassal_name(args, &cfg);
+    let procname_prefix = match (effective.text("procname-prefix-spaced"), effective.text("procname-prefix")) {
+        (Some(spaced), _) => format!("{spaced} "),
+        (None, Some(prefix)) => prefix,
+        (None, None) => String::new(),
+    };
+    emperor_vassal::master::run(cfg, runtime, settings, Identity { name, procname_prefix })
+}
+
+/// The vassal's name for process titles: its config file's stem (`app` for `app.ini`, as
+/// uWSGI's `%n`), or its first socket.
+fn vassal_name(args: &[String], cfg: &VassalConfig) -> String {
+    let config = args.iter().skip(1).find(|a| {
+        let name = emperor_options::load::split_section(a).0;
+        !a.starts_with('-') && emperor_options::load::Format::from_path(name).is_some()
+    });
+    let config = config.or_else(|| {
+        args.windows(2).find(|w| matches!(w[0].as_str(), "--ini" | "--xml" | "--json" | "--include")).map(|w| &w[1])
+    });
+    match config {
+        Some(c) => std::path::Path::new(emperor_options::load::split_section(c).0)
+            .file_stem()
+            .map_or_else(String::new, |s| s.to_string_lossy().into_owned()),
+        None => cfg.sockets.first().map(|s| s.name.clone()).unwrap_or_default(),
+    }
 }

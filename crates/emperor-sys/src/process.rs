@@ -220,3 +220,35 @@ pub fn daemonize_single_threaded() -> io::Result<()> {
     // SAFETY: checked above that the process has a single thread.
     unsafe { daemonize() }
 }
+
+/// Sets the process title shown by `ps` and `top` (`emperor master app`, `emperor worker 1
+/// app`) by rewriting the argument area the kernel gave the process, as uWSGI and nginx do.
+/// The title is cut to the length of the original command line; the rest is zeroed.
+///
+/// # Theory of operation
+/// `/proc/self/stat` gives the bounds of the argument area (`arg_start`, `arg_end`, fields 48
+/// and 49). Writing there is writing our own memory; `ps` reads it back through
+/// `/proc/PID/cmdline`. Nothing else reads argv after startup (std copied it at start).
+pub fn set_title(title: &str) {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return };
+    // The command name (field 2) may hold spaces; the fields after it are plain numbers.
+    let Some(after) = stat.rfind(')').map(|i| &stat[i + 2..]) else { return };
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    // `after` starts at field 3 (state): field N is at index N - 3.
+    let (Some(start), Some(end)) = (fields.get(48 - 3).and_then(|f| f.parse::<usize>().ok()), fields.get(49 - 3).and_then(|f| f.parse::<usize>().ok())) else {
+        return;
+    };
+    if end <= start || end - start > 1 << 20 {
+        return;
+    }
+    let len = end - start;
+    let bytes = title.as_bytes();
+    let n = bytes.len().min(len - 1);
+    // SAFETY: [arg_start, arg_end) is this process's own argument area, mapped writable by
+    // the kernel at exec; it is only read back by /proc readers. We write within its bounds.
+    unsafe {
+        let area = std::slice::from_raw_parts_mut(start as *mut u8, len);
+        area[..n].copy_from_slice(&bytes[..n]);
+        area[n..].fill(0);
+    }
+}

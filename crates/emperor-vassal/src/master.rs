@@ -75,6 +75,7 @@ pub struct Master<R: Runtime> {
     phase: Phase,
     signals: SignalFd,
     settings: WorkerSettings,
+    identity: Identity,
     exit_code: i32,
 }
 
@@ -82,10 +83,19 @@ const MASTER_SIGNALS: &[i32] = &[
     SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD, SIGTTIN, SIGTTOU, SIGWINCH,
 ];
 
+/// How the vassal's processes are named (`ps`): `{prefix}emperor master {name}`.
+#[derive(Debug, Clone, Default)]
+pub struct Identity {
+    /// The vassal's name: its config file's stem, or its first socket.
+    pub name: String,
+    /// `procname-prefix` (`procname-prefix-spaced` adds the space).
+    pub procname_prefix: String,
+}
+
 /// Starts a vassal: everything up to the first fork, then the supervision loop. Returns the
 /// process exit code.
-pub fn run<R: Runtime>(cfg: VassalConfig, runtime: R, settings: WorkerSettings) -> i32 {
-    match start(cfg, runtime, settings) {
+pub fn run<R: Runtime>(cfg: VassalConfig, runtime: R, settings: WorkerSettings, identity: Identity) -> i32 {
+    match start(cfg, runtime, settings, identity) {
         Ok(master) => master.supervise(),
         Err(message) => {
             log::line(&format!("emperor: error: {message}"));
@@ -98,6 +108,7 @@ fn start<R: Runtime>(
     cfg: VassalConfig,
     mut runtime: R,
     settings: WorkerSettings,
+    identity: Identity,
 ) -> Result<Master<R>, String> {
     emperor_sys::signals::ignore_sigpipe();
     if let Some(path) = &cfg.pidfile {
@@ -141,6 +152,7 @@ fn start<R: Runtime>(
     }
     process::set_child_subreaper().map_err(|e| format!("failed to become a subreaper: {e}"))?;
     process::set_name("emperor master");
+    process::set_title(&format!("{}emperor master {}", identity.procname_prefix, identity.name));
     runtime.start()?;
     if !cfg.lazy_apps {
         if let Err(e) = runtime.preload() {
@@ -187,6 +199,7 @@ fn start<R: Runtime>(
         phase: Phase::Running,
         signals,
         settings,
+        identity,
         exit_code: 0,
     })
 }
@@ -391,6 +404,7 @@ impl<R: Runtime> Master<R> {
             return 1;
         }
         process::set_name(&format!("emperor wrk {id}"));
+        process::set_title(&format!("{}emperor worker {id} {}", self.identity.procname_prefix, self.identity.name));
         let _ = emperor_sys::signals::unblock_all();
         let app = match self.runtime.worker_app(id) {
             Ok(app) => app,
