@@ -8,8 +8,9 @@ use emperor_options::typed::{AppSpec, VassalConfig};
 use emperor_options::{Context, Effective};
 use emperor_python::{Apps, Interpreter, Setup, WsgiApp, WsgiSettings};
 use emperor_sys::process::{self, Forked};
-use emperor_vassal::worker::WorkerSettings;
 use emperor_vassal::master::Identity;
+use emperor_vassal::static_files::StaticFiles;
+use emperor_vassal::worker::WorkerSettings;
 use emperor_vassal::{Runtime, log};
 
 /// How long an idle HTTP keep-alive connection is kept open.
@@ -149,6 +150,16 @@ pub fn run(cfg: VassalConfig, effective: &Effective, args: &[String], ctx: &Cont
         multithread: cfg.threads > 1,
         node: ctx.host.hostname.clone().into_bytes(),
     };
+    let static_files = (!cfg.static_files.is_empty()).then(|| {
+        let mut files = StaticFiles::new(&cfg.static_files);
+        for line in files.describe() {
+            log::line(&line);
+        }
+        for line in files.load_mime_files(&cfg.static_files.mime_files) {
+            log::line(&line);
+        }
+        files
+    });
     let settings = WorkerSettings {
         buffer_size: usize::try_from(cfg.buffer_size).unwrap_or(4096).max(512),
         memory_body_limit: if cfg.post_buffering > 0 {
@@ -163,6 +174,7 @@ pub fn run(cfg: VassalConfig, effective: &Effective, args: &[String], ctx: &Cont
         reload_mercy: Duration::from_secs(effective.number("worker-reload-mercy").unwrap_or(60)),
         disable_logging: cfg.disable_logging,
         hostname: ctx.host.hostname.clone().into_bytes(),
+        static_files,
     };
     let runtime = PythonRuntime {
         setup,
@@ -174,12 +186,23 @@ pub fn run(cfg: VassalConfig, effective: &Effective, args: &[String], ctx: &Cont
         wsgi,
     };
     let name = vassal_name(args, &cfg);
-    let procname_prefix = match (effective.text("procname-prefix-spaced"), effective.text("procname-prefix")) {
+    let procname_prefix = match (
+        effective.text("procname-prefix-spaced"),
+        effective.text("procname-prefix"),
+    ) {
         (Some(spaced), _) => format!("{spaced} "),
         (None, Some(prefix)) => prefix,
         (None, None) => String::new(),
     };
-    emperor_vassal::master::run(cfg, runtime, settings, Identity { name, procname_prefix })
+    emperor_vassal::master::run(
+        cfg,
+        runtime,
+        settings,
+        Identity {
+            name,
+            procname_prefix,
+        },
+    )
 }
 
 /// The vassal's name for process titles: its config file's stem (`app` for `app.ini`, as
@@ -190,12 +213,18 @@ fn vassal_name(args: &[String], cfg: &VassalConfig) -> String {
         !a.starts_with('-') && emperor_options::load::Format::from_path(name).is_some()
     });
     let config = config.or_else(|| {
-        args.windows(2).find(|w| matches!(w[0].as_str(), "--ini" | "--xml" | "--json" | "--include")).map(|w| &w[1])
+        args.windows(2)
+            .find(|w| matches!(w[0].as_str(), "--ini" | "--xml" | "--json" | "--include"))
+            .map(|w| &w[1])
     });
     match config {
         Some(c) => std::path::Path::new(emperor_options::load::split_section(c).0)
             .file_stem()
             .map_or_else(String::new, |s| s.to_string_lossy().into_owned()),
-        None => cfg.sockets.first().map(|s| s.name.clone()).unwrap_or_default(),
+        None => cfg
+            .sockets
+            .first()
+            .map(|s| s.name.clone())
+            .unwrap_or_default(),
     }
 }

@@ -5,10 +5,15 @@ mod support;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::os::linux::net::SocketAddrExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use support::{Nginx, Proc, Response, apps, curl, free_port, http_get, raw_exchange, uid_of, uwsgi_packet, venv};
+use support::{
+    Nginx, Proc, Response, apps, curl, free_port, http_get, raw_exchange, uid_of, uwsgi_packet,
+    venv,
+};
 
 fn app(name: &str) -> String {
     apps().join(name).display().to_string()
@@ -23,15 +28,30 @@ fn stop(mut p: Proc) {
 fn harakiri_kills_a_stuck_worker_and_replaces_it() {
     let port = free_port();
     let addr = format!("127.0.0.1:{port}");
-    let mut p = Proc::start(&["--http-socket", &addr, "--wsgi-file", &app("slow.py"), "--harakiri", "1"]);
+    let mut p = Proc::start(&[
+        "--http-socket",
+        &addr,
+        "--wsgi-file",
+        &app("slow.py"),
+        "--harakiri",
+        "1",
+    ]);
     p.wait_port(port);
     let started = Instant::now();
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     let out = raw_exchange(&mut s, b"GET /?20 HTTP/1.0\r\n\r\n");
     assert!(out.is_empty(), "a killed request gets no response");
-    assert!(started.elapsed() < Duration::from_secs(10), "harakiri fired after {:?}", started.elapsed());
-    assert!(p.wait_log("HARAKIRI ON WORKER 1", Duration::from_secs(5)), "{}", p.log());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "harakiri fired after {:?}",
+        started.elapsed()
+    );
+    assert!(
+        p.wait_log("HARAKIRI ON WORKER 1", Duration::from_secs(5)),
+        "{}",
+        p.log()
+    );
     assert_eq!(http_get(port, "/?0").status, 200, "a fresh worker serves");
     stop(p);
 }
@@ -39,7 +59,8 @@ fn harakiri_kills_a_stuck_worker_and_replaces_it() {
 #[test]
 fn home_points_at_a_second_venv() {
     let dir = tempfile::tempdir().unwrap();
-    let venv = support::venv_with_module(dir.path(), "onlyhere", "VALUE = 'from the second venv'\n");
+    let venv =
+        support::venv_with_module(dir.path(), "onlyhere", "VALUE = 'from the second venv'\n");
     std::fs::write(
         dir.path().join("usesit.py"),
         "import sys\nimport onlyhere\n\ndef application(e, sr):\n    b = ('%s|%s|%s' % (onlyhere.VALUE, sys.executable, sys.version)).encode()\n    sr('200 OK', [('Content-Length', str(len(b)))])\n    return [b]\n",
@@ -49,14 +70,28 @@ fn home_points_at_a_second_venv() {
     let addr = format!("127.0.0.1:{port}");
     let home = venv.display().to_string();
     let file = dir.path().join("usesit.py").display().to_string();
-    let mut p = Proc::start(&["--http-socket", &addr, "--home", &home, "--wsgi-file", &file]);
+    let mut p = Proc::start(&[
+        "--http-socket",
+        &addr,
+        "--home",
+        &home,
+        "--wsgi-file",
+        &file,
+    ]);
     p.wait_port(port);
     let r = http_get(port, "/");
     let text = r.text();
     let parts: Vec<&str> = text.split('|').collect();
     assert_eq!(parts[0], "from the second venv", "{text}\n{}", p.log());
-    assert_eq!(Path::new(parts[1]), venv.join("bin/python"), "sys.executable is the venv's");
-    assert!(parts[2].starts_with("3.11"), "the embedded Python is Debian's 3.11: {text}");
+    assert_eq!(
+        Path::new(parts[1]),
+        venv.join("bin/python"),
+        "sys.executable is the venv's"
+    );
+    assert!(
+        parts[2].starts_with("3.11"),
+        "the embedded Python is Debian's 3.11: {text}"
+    );
     stop(p);
 }
 
@@ -65,12 +100,31 @@ fn a_venv_of_another_python_is_refused_clearly() {
     let dir = tempfile::tempdir().unwrap();
     let venv = dir.path().join("py312");
     std::fs::create_dir_all(venv.join("bin")).unwrap();
-    std::fs::write(venv.join("pyvenv.cfg"), "home = /usr/bin\nversion = 3.12.1\n").unwrap();
+    std::fs::write(
+        venv.join("pyvenv.cfg"),
+        "home = /usr/bin\nversion = 3.12.1\n",
+    )
+    .unwrap();
     let home = venv.display().to_string();
-    let mut p = Proc::start(&["--http-socket", "127.0.0.1:0", "--home", &home, "--wsgi-file", &app("hello.py")]);
-    let status = support::wait_for(Duration::from_secs(15), || p.child.try_wait().ok().flatten()).expect("exits");
+    let mut p = Proc::start(&[
+        "--http-socket",
+        "127.0.0.1:0",
+        "--home",
+        &home,
+        "--wsgi-file",
+        &app("hello.py"),
+    ]);
+    let status = support::wait_for(Duration::from_secs(15), || {
+        p.child.try_wait().ok().flatten()
+    })
+    .expect("exits");
     assert_eq!(status.code(), Some(1), "{}", p.log());
-    assert!(p.log().contains("was made with Python 3.12.1, but emperor embeds Python 3.11"), "{}", p.log());
+    assert!(
+        p.log()
+            .contains("was made with Python 3.12.1, but emperor embeds Python 3.11"),
+        "{}",
+        p.log()
+    );
 }
 
 #[test]
@@ -79,7 +133,19 @@ fn seed_001_command_lines() {
     let port = free_port();
     let http = format!(":{port}");
     let stats = format!("127.0.0.1:{}", free_port());
-    let mut p = Proc::start(&["--http", &http, "--wsgi-file", &app("hello.py"), "--master", "--processes", "4", "--threads", "2", "--stats", &stats]);
+    let mut p = Proc::start(&[
+        "--http",
+        &http,
+        "--wsgi-file",
+        &app("hello.py"),
+        "--master",
+        "--processes",
+        "4",
+        "--threads",
+        "2",
+        "--stats",
+        &stats,
+    ]);
     p.wait_port(port);
     let (ok, out) = curl(&[&format!("http://127.0.0.1:{port}/")]);
     assert!(ok && out == "Hello World\n", "{out}\n{}", p.log());
@@ -87,15 +153,34 @@ fn seed_001_command_lines() {
 
     // uwsgi --socket 127.0.0.1:3031 --chdir /home/foobar/myproject/ --wsgi-file myproject/wsgi.py
     //       --master --processes 4 --threads 2 --stats 127.0.0.1:9191, behind nginx
-    let home = venv().expect("the test venv: run scripts/test").display().to_string();
+    let home = venv()
+        .expect("the test venv: run scripts/test")
+        .display()
+        .to_string();
     let port = free_port();
     let socket = format!("127.0.0.1:{port}");
     let chdir = app("djangoproj/");
-    let mut p = Proc::start(&["--socket", &socket, "--chdir", &chdir, "--wsgi-file", "djangoproj/wsgi.py", "--master", "--processes", "4", "--home", &home]);
+    let mut p = Proc::start(&[
+        "--socket",
+        &socket,
+        "--chdir",
+        &chdir,
+        "--wsgi-file",
+        "djangoproj/wsgi.py",
+        "--master",
+        "--processes",
+        "4",
+        "--home",
+        &home,
+    ]);
     p.wait_port(port);
     let nginx = Nginx::start(&format!("uwsgi_pass {socket};"));
     let (ok, out) = curl(&[&format!("http://127.0.0.1:{}/", nginx.port)]);
-    assert!(ok && out.starts_with("Hello from Django"), "{out}\n{}", p.log());
+    assert!(
+        ok && out.starts_with("Hello from Django"),
+        "{out}\n{}",
+        p.log()
+    );
     stop(p);
 }
 
@@ -107,7 +192,15 @@ fn seed_002_socket_with_protocol_http_and_the_ini() {
     let port = free_port();
     let socket = format!("127.0.0.1:{port}");
     let chdir = dir.path().display().to_string();
-    let mut p = Proc::start(&["--socket", &socket, "--protocol=http", "-w", "wsgi", "--chdir", &chdir]);
+    let mut p = Proc::start(&[
+        "--socket",
+        &socket,
+        "--protocol=http",
+        "-w",
+        "wsgi",
+        "--chdir",
+        &chdir,
+    ]);
     p.wait_port(port);
     let (ok, out) = curl(&[&format!("http://127.0.0.1:{port}/")]);
     assert!(ok && out == "Hello!", "{out}\n{}", p.log());
@@ -122,25 +215,52 @@ fn seed_002_socket_with_protocol_http_and_the_ini() {
     let ini = dir.path().join("wsgi.ini").display().to_string();
     let mut p = Proc::start(&["--ini", &ini]);
     p.wait_port(port);
-    let packet = uwsgi_packet(&[("REQUEST_METHOD", "GET"), ("PATH_INFO", "/"), ("SERVER_PROTOCOL", "HTTP/1.1")], b"");
+    let packet = uwsgi_packet(
+        &[
+            ("REQUEST_METHOD", "GET"),
+            ("PATH_INFO", "/"),
+            ("SERVER_PROTOCOL", "HTTP/1.1"),
+        ],
+        b"",
+    );
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     let r = Response::parse(&raw_exchange(&mut s, &packet));
     assert_eq!(r.text(), "Hello!");
-    let pid: i32 = std::fs::read_to_string(dir.path().join("uwsgi_pid.pid")).unwrap().trim().parse().unwrap();
+    let pid: i32 = std::fs::read_to_string(dir.path().join("uwsgi_pid.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     assert_eq!(pid, p.pid(), "the pidfile names the master");
     stop(p);
 }
 
 #[test]
 fn seed_003_and_004_unix_socket_behind_nginx_as_another_user() {
-    let Some(uid) = uid_of("emperor-test") else { panic!("user emperor-test missing: run scripts/test") };
-    let home = venv().expect("the test venv: run scripts/test").display().to_string();
+    let Some(uid) = uid_of("emperor-test") else {
+        panic!("user emperor-test missing: run scripts/test")
+    };
+    let home = venv()
+        .expect("the test venv: run scripts/test")
+        .display()
+        .to_string();
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");
     std::fs::create_dir(&run).unwrap();
-    std::process::Command::new("chmod").args(["755", &dir.path().display().to_string()]).status().unwrap();
-    std::process::Command::new("chown").args(["emperor-test", &run.display().to_string()]).status().unwrap();
-    std::fs::write(dir.path().join("wsgi.py"), "import sys\nsys.path.insert(0, %r)\nfrom flask_app import application\n".replace("%r", &format!("{:?}", apps().display().to_string()))).unwrap();
+    std::process::Command::new("chmod")
+        .args(["755", &dir.path().display().to_string()])
+        .status()
+        .unwrap();
+    std::process::Command::new("chown")
+        .args(["emperor-test", &run.display().to_string()])
+        .status()
+        .unwrap();
+    std::fs::write(
+        dir.path().join("wsgi.py"),
+        "import sys\nsys.path.insert(0, %r)\nfrom flask_app import application\n"
+            .replace("%r", &format!("{:?}", apps().display().to_string())),
+    )
+    .unwrap();
     // Seed 004's myapp.ini, with the test user and paths.
     let sock = run.join("myapp.sock");
     let ini = format!(
@@ -153,12 +273,16 @@ fn seed_003_and_004_unix_socket_behind_nginx_as_another_user() {
     let mut p = Proc::start(&["--ini", &ini]);
     p.wait_unix(&sock);
     let meta = std::fs::metadata(&sock).unwrap();
-    use std::os::unix::fs::{MetadataExt, PermissionsExt};
     assert_eq!(meta.permissions().mode() & 0o777, 0o660, "chmod-socket");
     assert_eq!(meta.uid(), uid, "chown-socket");
     let nginx = Nginx::start(&format!("uwsgi_pass unix:{};", sock.display()));
     let (ok, out) = curl(&[&format!("http://127.0.0.1:{}/", nginx.port)]);
-    assert!(ok && out.contains("Hello There!"), "{out}\n{}\n{}", nginx.error_log(), p.log());
+    assert!(
+        ok && out.contains("Hello There!"),
+        "{out}\n{}\n{}",
+        nginx.error_log(),
+        p.log()
+    );
     let status = std::fs::read_to_string(format!("/proc/{}/status", p.pid())).unwrap();
     assert!(status.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some(&uid.to_string())), "the master dropped to emperor-test:\n{status}");
     stop(p);
@@ -175,11 +299,16 @@ fn seed_000_web2py_xml_vassal() {
         dir.path().display()
     );
     std::fs::write(dir.path().join("web2py.xml"), xml).unwrap();
-    std::process::Command::new("chmod").args(["755", &dir.path().display().to_string()]).status().unwrap();
+    std::process::Command::new("chmod")
+        .args(["755", &dir.path().display().to_string()])
+        .status()
+        .unwrap();
     let file = dir.path().join("web2py.xml").display().to_string();
     let mut p = Proc::start(&[&file]);
     p.wait_port(port);
-    let nginx = Nginx::start(&format!("uwsgi_pass 127.0.0.1:{port};\n      uwsgi_param UWSGI_SCHEME $scheme;"));
+    let nginx = Nginx::start(&format!(
+        "uwsgi_pass 127.0.0.1:{port};\n      uwsgi_param UWSGI_SCHEME $scheme;"
+    ));
     let (ok, out) = curl(&[&format!("http://127.0.0.1:{}/", nginx.port)]);
     assert!(ok && out == "web2py says hi", "{out}\n{}", p.log());
     stop(p);
@@ -189,14 +318,30 @@ fn seed_000_web2py_xml_vassal() {
 fn uwsgi_protocol_abuse_never_starves_workers() {
     let port = free_port();
     let addr = format!("127.0.0.1:{port}");
-    let mut p = Proc::start(&["--socket", &addr, "--wsgi-file", &app("hello.py"), "--processes", "2", "--socket-timeout", "1"]);
+    let mut p = Proc::start(&[
+        "--socket",
+        &addr,
+        "--wsgi-file",
+        &app("hello.py"),
+        "--processes",
+        "2",
+        "--socket-timeout",
+        "1",
+    ]);
     p.wait_port(port);
     // A vars block larger than buffer-size: closed without a response.
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let out = raw_exchange(&mut s, &[0, 0xff, 0xff, 0]);
     assert!(out.is_empty());
-    assert!(p.wait_log("invalid request block size: 65535 (max 4096)", Duration::from_secs(5)), "{}", p.log());
+    assert!(
+        p.wait_log(
+            "invalid request block size: 65535 (max 4096)",
+            Duration::from_secs(5)
+        ),
+        "{}",
+        p.log()
+    );
     // processes + 1 truncated packets left idle: each is dropped at its read deadline and a
     // good request still gets through.
     let mut idle = Vec::new();
@@ -205,7 +350,14 @@ fn uwsgi_protocol_abuse_never_starves_workers() {
         s.write_all(&[0, 100, 0, 0, 5, 0]).unwrap();
         idle.push(s);
     }
-    let packet = uwsgi_packet(&[("REQUEST_METHOD", "GET"), ("PATH_INFO", "/"), ("SERVER_PROTOCOL", "HTTP/1.1")], b"");
+    let packet = uwsgi_packet(
+        &[
+            ("REQUEST_METHOD", "GET"),
+            ("PATH_INFO", "/"),
+            ("SERVER_PROTOCOL", "HTTP/1.1"),
+        ],
+        b"",
+    );
     let started = Instant::now();
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
@@ -219,7 +371,15 @@ fn uwsgi_protocol_abuse_never_starves_workers() {
         assert!(matches!(s.read(&mut buf), Ok(0) | Err(_)));
     }
     // Duplicate CONTENT_LENGTH is refused.
-    let packet = uwsgi_packet(&[("REQUEST_METHOD", "POST"), ("CONTENT_LENGTH", "1"), ("CONTENT_LENGTH", "2"), ("PATH_INFO", "/")], b"ab");
+    let packet = uwsgi_packet(
+        &[
+            ("REQUEST_METHOD", "POST"),
+            ("CONTENT_LENGTH", "1"),
+            ("CONTENT_LENGTH", "2"),
+            ("PATH_INFO", "/"),
+        ],
+        b"ab",
+    );
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let out = raw_exchange(&mut s, &packet);
@@ -238,16 +398,37 @@ fn http_abuse_gets_4xx_and_chunked_bodies_are_dechunked() {
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         Response::parse(&raw_exchange(&mut s, req))
     };
-    assert_eq!(send(b"GET / HTTP/1.1\r\nHost: x\r\nNoColonHere\r\n\r\n").status, 400);
+    assert_eq!(
+        send(b"GET / HTTP/1.1\r\nHost: x\r\nNoColonHere\r\n\r\n").status,
+        400
+    );
     assert_eq!(send(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n").status, 400);
-    assert_eq!(send(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!").status, 400);
-    assert_eq!(send(b"GET / HTTP/1.1\r\nHost: x\r\nX-Folded: a\r\n b\r\n\r\n").status, 400);
-    let big = format!("GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n", "a".repeat(8000));
+    assert_eq!(
+        send(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!")
+            .status,
+        400
+    );
+    assert_eq!(
+        send(b"GET / HTTP/1.1\r\nHost: x\r\nX-Folded: a\r\n b\r\n\r\n").status,
+        400
+    );
+    let big = format!(
+        "GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(8000)
+    );
     assert_eq!(send(big.as_bytes()).status, 431);
     let r = send(b"POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
     assert_eq!(r.status, 200, "{}", p.log());
-    assert!(r.text().contains("\"body\": \"hello world\""), "{}", r.text());
-    assert!(r.text().contains("\"CONTENT_LENGTH\": \"11\""), "{}", r.text());
+    assert!(
+        r.text().contains("\"body\": \"hello world\""),
+        "{}",
+        r.text()
+    );
+    assert!(
+        r.text().contains("\"CONTENT_LENGTH\": \"11\""),
+        "{}",
+        r.text()
+    );
     stop(p);
 }
 
@@ -258,30 +439,82 @@ fn daemonize_detaches_logs_to_the_file_and_writes_the_pidfile() {
     let pidfile = dir.path().join("vassal.pid");
     let port = free_port();
     let addr = format!("127.0.0.1:{port}");
-    let mut p = Proc::start(&["--http-socket", &addr, "--wsgi-file", &app("hello.py"), "--daemonize", &log.display().to_string(), "--pidfile", &pidfile.display().to_string()]);
-    let status = support::wait_for(Duration::from_secs(15), || p.child.try_wait().ok().flatten()).expect("the launcher returns");
+    let mut p = Proc::start(&[
+        "--http-socket",
+        &addr,
+        "--wsgi-file",
+        &app("hello.py"),
+        "--daemonize",
+        &log.display().to_string(),
+        "--pidfile",
+        &pidfile.display().to_string(),
+    ]);
+    let status = support::wait_for(Duration::from_secs(15), || {
+        p.child.try_wait().ok().flatten()
+    })
+    .expect("the launcher returns");
     assert!(status.success(), "{}", p.log());
-    let ok = support::wait_for(Duration::from_secs(15), || TcpStream::connect(("127.0.0.1", port)).ok());
-    assert!(ok.is_some(), "{}", std::fs::read_to_string(&log).unwrap_or_default());
+    let ok = support::wait_for(Duration::from_secs(15), || {
+        TcpStream::connect(("127.0.0.1", port)).ok()
+    });
+    assert!(
+        ok.is_some(),
+        "{}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
     assert_eq!(http_get(port, "/").status, 200);
-    let pid: i32 = support::wait_for(Duration::from_secs(5), || std::fs::read_to_string(&pidfile).ok()?.trim().parse().ok()).expect("pidfile");
-    assert!(support::wait_for(Duration::from_secs(5), || std::fs::read_to_string(&log).ok().filter(|l| l.contains("GET / =>"))).is_some(), "request logged to the file");
-    std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
-    let gone = support::wait_for(Duration::from_secs(20), || (!support::session_alive(pid)).then_some(()));
+    let pid: i32 = support::wait_for(Duration::from_secs(5), || {
+        std::fs::read_to_string(&pidfile).ok()?.trim().parse().ok()
+    })
+    .expect("pidfile");
+    assert!(
+        support::wait_for(Duration::from_secs(5), || std::fs::read_to_string(&log)
+            .ok()
+            .filter(|l| l.contains("GET / =>")))
+        .is_some(),
+        "request logged to the file"
+    );
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    let gone = support::wait_for(Duration::from_secs(20), || {
+        (!support::session_alive(pid)).then_some(())
+    });
     assert!(gone.is_some(), "the daemon and its workers stop");
 }
 
 #[test]
 fn workers_run_as_the_configured_user() {
-    let Some(uid) = uid_of("emperor-test") else { panic!("user emperor-test missing: run scripts/test") };
+    let Some(uid) = uid_of("emperor-test") else {
+        panic!("user emperor-test missing: run scripts/test")
+    };
     let port = free_port();
     let addr = format!("127.0.0.1:{port}");
     let chdir = apps().display().to_string();
-    let mut p = Proc::start(&["--http-socket", &addr, "--chdir", &chdir, "--wsgi-file", "whoami.py", "--uid", "emperor-test", "--gid", "emperor-test"]);
+    let mut p = Proc::start(&[
+        "--http-socket",
+        &addr,
+        "--chdir",
+        &chdir,
+        "--wsgi-file",
+        "whoami.py",
+        "--uid",
+        "emperor-test",
+        "--gid",
+        "emperor-test",
+    ]);
     p.wait_port(port);
     let text = http_get(port, "/").text();
-    assert!(text.starts_with(&format!("uid={uid} ")), "{text}\n{}", p.log());
-    assert!(!p.log().contains("running emperor as root"), "no root warning after a drop");
+    assert!(
+        text.starts_with(&format!("uid={uid} ")),
+        "{text}\n{}",
+        p.log()
+    );
+    assert!(
+        !p.log().contains("running emperor as root"),
+        "no root warning after a drop"
+    );
     stop(p);
 }
 
@@ -291,13 +524,32 @@ fn abstract_and_shared_sockets() {
     let abs = format!("@{name}");
     let port = free_port();
     let shared = format!("127.0.0.1:{port}");
-    let mut p = Proc::start(&["--shared-socket", &shared, "--http-socket", "=0", "--socket", &abs, "--wsgi-file", &app("hello.py")]);
+    let mut p = Proc::start(&[
+        "--shared-socket",
+        &shared,
+        "--http-socket",
+        "=0",
+        "--socket",
+        &abs,
+        "--wsgi-file",
+        &app("hello.py"),
+    ]);
     p.wait_port(port);
-    assert_eq!(http_get(port, "/").text(), "Hello World\n", "HTTP on the shared socket");
-    use std::os::linux::net::SocketAddrExt;
+    assert_eq!(
+        http_get(port, "/").text(),
+        "Hello World\n",
+        "HTTP on the shared socket"
+    );
     let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
     let mut s = std::os::unix::net::UnixStream::connect_addr(&addr).unwrap();
-    let packet = uwsgi_packet(&[("REQUEST_METHOD", "GET"), ("PATH_INFO", "/"), ("SERVER_PROTOCOL", "HTTP/1.0")], b"");
+    let packet = uwsgi_packet(
+        &[
+            ("REQUEST_METHOD", "GET"),
+            ("PATH_INFO", "/"),
+            ("SERVER_PROTOCOL", "HTTP/1.0"),
+        ],
+        b"",
+    );
     let r = Response::parse(&raw_exchange(&mut s, &packet));
     assert_eq!(r.text(), "Hello World\n", "uwsgi on the abstract socket");
     stop(p);

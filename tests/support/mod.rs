@@ -360,7 +360,9 @@ impl Drop for Nginx {
 /// Whether any process of session `sid` is alive (a daemonized vassal makes its own session).
 pub fn session_alive(sid: i32) -> bool {
     let out = Command::new("ps").args(["-eo", "sid="]).output().unwrap();
-    String::from_utf8_lossy(&out.stdout).lines().any(|l| l.trim() == sid.to_string())
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .any(|l| l.trim() == sid.to_string())
 }
 
 /// The uid of the user `name`.
@@ -372,9 +374,19 @@ pub fn uid_of(name: &str) -> Option<u32> {
 /// Makes a venv with Debian's Python holding a module that exists only there.
 pub fn venv_with_module(dir: &Path, module: &str, source: &str) -> PathBuf {
     let venv = dir.join("venv2");
-    let ok = Command::new("/usr/bin/python3").args(["-m", "venv", "--without-pip"]).arg(&venv).status().unwrap();
+    let ok = Command::new("/usr/bin/python3")
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&venv)
+        .status()
+        .unwrap();
     assert!(ok.success());
-    let site = std::fs::read_dir(venv.join("lib")).unwrap().next().unwrap().unwrap().path().join("site-packages");
+    let site = std::fs::read_dir(venv.join("lib"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
+        .join("site-packages");
     std::fs::write(site.join(format!("{module}.py")), source).unwrap();
     venv
 }

@@ -450,10 +450,10 @@ pub const OPTIONS: &[OptionDef] = &[
         .planned(),
     opt("procname-prefix", Kind::Str)
         .doc("prefix every process title with this string")
-        .planned(),
+        .implemented(),
     opt("procname-prefix-spaced", Kind::Str)
         .doc("prefix every process title with this string and a space")
-        .planned(),
+        .implemented(),
     opt("procname-append", Kind::Str)
         .doc("append this string to every process title")
         .planned(),
@@ -736,34 +736,34 @@ pub const OPTIONS: &[OptionDef] = &[
     // --- static files ---
     opt("check-static", Kind::List)
         .aliases(&["static-check"])
-        .doc("serve a file from this directory when the request path names one, before the app")
-        .planned(),
+        .doc("serve a file from this directory when the request path names one (`/x` → `DIR/x`), before the app")
+        .implemented(),
     opt("static-map", Kind::List)
         .doc("serve files under a URL prefix from a directory: `/static=/srv/app/static`")
-        .planned(),
+        .implemented(),
     opt("static-map2", Kind::List)
-        .doc("like `static-map`, appending the whole request path to the directory")
-        .planned(),
+        .doc("like `static-map`, appending the whole request path to the directory: `/static=/srv` serves `/static/x` from `/srv/static/x`")
+        .implemented(),
     opt("static-index", Kind::List)
         .doc("file served when a static request names a directory (e.g. `index.html`)")
-        .planned(),
+        .implemented(),
     opt("static-skip-ext", Kind::List)
-        .doc("never serve static files with this extension")
-        .planned(),
+        .doc("never serve static files whose path ends with this (`.php`): the app gets them")
+        .implemented(),
     opt("static-safe", Kind::List)
         .doc("also allow static files under this directory when a symlink leads there")
-        .planned(),
+        .implemented(),
     opt("static-expires-type", Kind::List)
-        .doc("send an Expires header for static files of a content type: `text/css=3600`")
-        .planned(),
+        .doc("send `Expires` and `Cache-Control: max-age` for static files of a content type: `text/css=3600`")
+        .implemented(),
     opt("static-expires-type-mtime", Kind::List)
         .doc("like `static-expires-type`, counting from the file's modification time")
-        .planned(),
+        .implemented(),
     opt("mimefile", Kind::List)
         .aliases(&["mime-file"])
         .default("/etc/mime.types")
         .doc("mime.types file that gives static files their content type")
-        .planned(),
+        .implemented(),
     opt("offload-threads", Kind::Int)
         .aliases(&["offload-thread"])
         .doc("threads that send static files and other offloaded responses")

@@ -110,6 +110,73 @@ pub struct VassalConfig {
     pub daemonize: Option<PathBuf>,
     pub disable_logging: bool,
     pub cheaper: u32,
+    /// Static files served by the workers before the app (`static-map`, `check-static`…).
+    pub static_files: StaticConfig,
+}
+
+/// How a static rule turns the request path into a file name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StaticKind {
+    /// `check-static = DIR`: tried for every request, `/x` → `DIR/x`.
+    Check,
+    /// `static-map = /mount=DIR`: the mountpoint is replaced, `/mount/x` → `DIR/x`. `DIR`
+    /// may be a file: then every path under the mountpoint names it.
+    Map,
+    /// `static-map2 = /mount=DIR`: the whole path is appended, `/mount/x` → `DIR/mount/x`.
+    Map2,
+}
+
+/// One static rule: requests whose `PATH_INFO` starts with `mountpoint` are looked up under
+/// `dir`. The match is a plain prefix, as in uWSGI (`/static` also matches `/staticx`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaticRule {
+    pub kind: StaticKind,
+    /// Empty for `check-static`.
+    pub mountpoint: String,
+    /// As configured: a relative path resolves against the worker's working directory
+    /// (after `chdir`), when the first request needs it.
+    pub dir: PathBuf,
+    pub origin: Origin,
+}
+
+/// `static-expires-type[-mtime] = TYPE=SECONDS`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpiresRule {
+    /// The content type, compared exactly (`text/css`).
+    pub content_type: String,
+    pub seconds: u64,
+    /// `static-expires-type-mtime`: counted from the file's modification time, not from now.
+    pub from_mtime: bool,
+    pub origin: Origin,
+}
+
+/// What the workers serve from disk without calling the app.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StaticConfig {
+    /// In uWSGI's order of checks: every `check-static`, then `static-map`, then
+    /// `static-map2`, each in the order written.
+    pub rules: Vec<StaticRule>,
+    /// `static-index`: file names tried, in order, when a rule names a directory.
+    pub index: Vec<String>,
+    /// `static-skip-ext`: path suffixes never served statically (uWSGI compares the end of
+    /// the path, so `.php` and `php` both work).
+    pub skip_ext: Vec<String>,
+    /// `static-safe`: directories a resolved file may also be in (symlinks leading out of a
+    /// rule's directory).
+    pub safe: Vec<PathBuf>,
+    /// `static-expires-type`, then `static-expires-type-mtime`: the first rule naming the
+    /// file's content type wins.
+    pub expires: Vec<ExpiresRule>,
+    /// `mimefile`: mime.types files read for content types. Empty: `/etc/mime.types` if it
+    /// exists (uWSGI's default).
+    pub mime_files: Vec<PathBuf>,
+}
+
+impl StaticConfig {
+    /// Whether no static rule is configured (the workers then never look at the disk).
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
 }
 
 /// The Emperor's configuration.
@@ -469,6 +536,7 @@ fn build_vassal(b: &mut Builder<'_>) -> VassalConfig {
         (user, group)
     });
     check_user_group(b);
+    let static_files = build_static(b, chdir.as_ref().map(|(d, _)| Path::new(d.as_str())));
     VassalConfig {
         sockets,
         shared_sockets,
@@ -509,6 +577,165 @@ fn build_vassal(b: &mut Builder<'_>) -> VassalConfig {
         daemonize: b.eff.text("daemonize").map(PathBuf::from),
         disable_logging: b.eff.flag("disable-logging"),
         cheaper,
+        static_files,
+    }
+}
+
+/// Builds the static file rules. A directory that does not exist is only a warning, even
+/// when starting: uWSGI resolves it at the first request, and deploys often create it after
+/// the app starts (`collectstatic`); until then its requests go to the app.
+fn build_static(b: &mut Builder<'_>, chdir: Option<&Path>) -> StaticConfig {
+    let mut cfg = StaticConfig::default();
+    let base = match chdir {
+        Some(dir) => b.cwd.join(dir),
+        None => b.cwd.to_path_buf(),
+    };
+    for item in b.eff.items("check-static").to_vec() {
+        let dir = item.value.render();
+        if dir.is_empty() {
+            b.error_hint(
+                &item.origin,
+                "`check-static` needs a directory".to_owned(),
+                "write `check-static = /srv/app/public`: `/x` is then served from `/srv/app/public/x`".to_owned(),
+            );
+            continue;
+        }
+        check_static_dir(b, &base, &dir, "check-static", &item.origin);
+        cfg.rules.push(StaticRule {
+            kind: StaticKind::Check,
+            mountpoint: String::new(),
+            dir: PathBuf::from(dir),
+            origin: item.origin.clone(),
+        });
+    }
+    for (option, kind) in [
+        ("static-map", StaticKind::Map),
+        ("static-map2", StaticKind::Map2),
+    ] {
+        for item in b.eff.items(option).to_vec() {
+            let value = item.value.render();
+            let Some((mountpoint, dir)) = value.split_once('=') else {
+                b.error_hint(
+                    &item.origin,
+                    format!("`{option} = {value}` is not `MOUNTPOINT=DIR`"),
+                    format!("write e.g. `{option} = /static=/srv/app/static`"),
+                );
+                continue;
+            };
+            if dir.is_empty() {
+                b.error_hint(
+                    &item.origin,
+                    format!("`{option} = {value}` has no directory after `=`"),
+                    format!("write e.g. `{option} = {mountpoint}=/srv/app{mountpoint}`"),
+                );
+                continue;
+            }
+            if !mountpoint.is_empty() && !mountpoint.starts_with('/') {
+                b.diags.push(
+                    Diagnostic::warning(
+                        item.origin.clone(),
+                        format!("`{option}` mountpoint `{mountpoint}` does not start with `/`: no request path matches it"),
+                    )
+                    .with_hint(format!("write `{option} = /{mountpoint}={dir}`")),
+                );
+            }
+            check_static_dir(b, &base, dir, option, &item.origin);
+            cfg.rules.push(StaticRule {
+                kind,
+                mountpoint: mountpoint.to_owned(),
+                dir: PathBuf::from(dir),
+                origin: item.origin.clone(),
+            });
+        }
+    }
+    cfg.index = nonempty(b, "static-index");
+    cfg.skip_ext = nonempty(b, "static-skip-ext");
+    cfg.safe = nonempty(b, "static-safe")
+        .into_iter()
+        .map(PathBuf::from)
+        .collect();
+    cfg.mime_files = nonempty(b, "mimefile")
+        .into_iter()
+        .map(PathBuf::from)
+        .collect();
+    for (option, from_mtime) in [
+        ("static-expires-type", false),
+        ("static-expires-type-mtime", true),
+    ] {
+        for item in b.eff.items(option).to_vec() {
+            let value = item.value.render();
+            let parsed = value
+                .split_once('=')
+                .filter(|(t, _)| !t.is_empty())
+                .map(|(t, s)| (t, s.trim().parse::<u64>()));
+            match parsed {
+                Some((content_type, Ok(seconds))) => cfg.expires.push(ExpiresRule {
+                    content_type: content_type.to_owned(),
+                    seconds,
+                    from_mtime,
+                    origin: item.origin.clone(),
+                }),
+                Some((content_type, Err(_))) => b.error_hint(
+                    &item.origin,
+                    format!("`{option} = {value}`: the time after `=` is not a number of seconds"),
+                    format!("write e.g. `{option} = {content_type}=86400`"),
+                ),
+                None => b.error_hint(
+                    &item.origin,
+                    format!("`{option} = {value}` is not `CONTENT-TYPE=SECONDS`"),
+                    format!("write e.g. `{option} = text/css=86400`"),
+                ),
+            }
+        }
+    }
+    if cfg.rules.is_empty() {
+        for option in [
+            "static-index",
+            "static-skip-ext",
+            "static-safe",
+            "static-expires-type",
+            "static-expires-type-mtime",
+        ] {
+            if let Some(item) = b.eff.items(option).first() {
+                b.diags.push(
+                    Diagnostic::warning(
+                        item.origin.clone(),
+                        format!("`{option}` has no effect without `static-map`, `static-map2` or `check-static`"),
+                    ),
+                );
+            }
+        }
+    }
+    cfg
+}
+
+/// The non-empty values of a list option; an empty one is warned about and dropped (an
+/// empty `static-skip-ext` would otherwise match every path, as it does in uWSGI).
+fn nonempty(b: &mut Builder<'_>, option: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for item in b.eff.items(option).to_vec() {
+        let value = item.value.render();
+        if value.is_empty() {
+            b.diags.push(Diagnostic::warning(
+                item.origin.clone(),
+                format!("an empty `{option}` is ignored"),
+            ));
+        } else {
+            out.push(value);
+        }
+    }
+    out
+}
+
+fn check_static_dir(b: &mut Builder<'_>, base: &Path, dir: &str, option: &str, origin: &Origin) {
+    let path = base.join(dir);
+    if !path.exists() {
+        b.diags.push(
+            Diagnostic::warning(
+                origin.clone(),
+                format!("`{option}` path `{}` does not exist (yet): its requests go to the app until it does", path.display()),
+            ),
+        );
     }
 }
 
@@ -792,4 +1019,221 @@ fn check_venv(b: &mut Builder<'_>, home: &Path, origin: &Origin) {
 /// Whether `name` is an option that declares a socket.
 pub fn is_socket_option(name: &str) -> bool {
     table::lookup(name).is_some_and(|d| SOCKET_OPTIONS.contains(&d.name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Checked, Context};
+
+    /// `emperor ARGS…` checked in `mode`, cwd a fresh temp dir holding `static/` and `app/`.
+    fn argv(mode: Mode, args: &[&str]) -> (Checked, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("static")).unwrap();
+        std::fs::create_dir_all(dir.path().join("app/media")).unwrap();
+        let mut ctx = Context::current();
+        ctx.cwd = dir.path().to_path_buf();
+        ctx.env.clear();
+        let args: Vec<String> = ["emperor", "--http-socket", ":0"]
+            .iter()
+            .chain(args)
+            .map(|s| (*s).to_owned())
+            .collect();
+        (crate::from_command_line(&ctx, &args, mode), dir)
+    }
+
+    fn statics(checked: &Checked) -> &StaticConfig {
+        match &checked.typed {
+            Some(Typed::Vassal(v)) => &v.static_files,
+            other => panic!("not a vassal: {other:?}\n{:?}", checked.diagnostics),
+        }
+    }
+
+    fn messages(checked: &Checked) -> Vec<String> {
+        checked
+            .diagnostics
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn static_rules_in_uwsgi_order() {
+        let (c, _d) = argv(
+            Mode::Start,
+            &[
+                "--static-map2",
+                "/m2=static",
+                "--static-map",
+                "/static=static",
+                "--check-static",
+                "static",
+                "--static-map",
+                "/favicon.ico=static/favicon.ico",
+                "--static-index",
+                "index.html",
+                "--static-skip-ext",
+                ".php",
+                "--static-safe",
+                "/usr/share",
+                "--static-expires-type",
+                "text/css=3600",
+                "--static-expires-type-mtime",
+                "image/png=60",
+                "--mimefile",
+                "/etc/mime.types",
+            ],
+        );
+        let s = statics(&c);
+        let rules: Vec<(StaticKind, &str, &Path)> = s
+            .rules
+            .iter()
+            .map(|r| (r.kind, r.mountpoint.as_str(), r.dir.as_path()))
+            .collect();
+        assert_eq!(
+            rules,
+            [
+                (StaticKind::Check, "", Path::new("static")),
+                (StaticKind::Map, "/static", Path::new("static")),
+                (
+                    StaticKind::Map,
+                    "/favicon.ico",
+                    Path::new("static/favicon.ico")
+                ),
+                (StaticKind::Map2, "/m2", Path::new("static")),
+            ]
+        );
+        assert_eq!(s.index, ["index.html"]);
+        assert_eq!(s.skip_ext, [".php"]);
+        assert_eq!(s.safe, [PathBuf::from("/usr/share")]);
+        assert_eq!(s.mime_files, [PathBuf::from("/etc/mime.types")]);
+        let expires: Vec<(&str, u64, bool)> = s
+            .expires
+            .iter()
+            .map(|e| (e.content_type.as_str(), e.seconds, e.from_mtime))
+            .collect();
+        assert_eq!(
+            expires,
+            [("text/css", 3600, false), ("image/png", 60, true)]
+        );
+        // `static/favicon.ico` does not exist: a warning, never an error.
+        let m = messages(&c);
+        assert!(
+            m.iter().any(|m| m.contains("does not exist (yet)")),
+            "{m:#?}"
+        );
+        assert!(!c.has_errors(), "{m:#?}");
+    }
+
+    /// (case, arguments, an error or warning the diagnostics must contain, is it an error).
+    #[test]
+    fn static_option_diagnostics() {
+        let rows: &[(&str, &[&str], &str, bool)] = &[
+            (
+                "static-map without =",
+                &["--static-map", "/static"],
+                "`static-map = /static` is not `MOUNTPOINT=DIR`",
+                true,
+            ),
+            (
+                "static-map2 without =",
+                &["--static-map2", "static"],
+                "`static-map2 = static` is not `MOUNTPOINT=DIR`",
+                true,
+            ),
+            (
+                "static-map without a directory",
+                &["--static-map", "/static="],
+                "has no directory after `=`",
+                true,
+            ),
+            (
+                "check-static empty",
+                &["--check-static", ""],
+                "`check-static` needs a directory",
+                true,
+            ),
+            (
+                "mountpoint without a slash",
+                &["--static-map", "static=static"],
+                "mountpoint `static` does not start with `/`",
+                false,
+            ),
+            (
+                "missing directory",
+                &["--static-map", "/media=nowhere"],
+                "does not exist (yet)",
+                false,
+            ),
+            (
+                "expires without =",
+                &[
+                    "--static-map",
+                    "/s=static",
+                    "--static-expires-type",
+                    "text/css",
+                ],
+                "is not `CONTENT-TYPE=SECONDS`",
+                true,
+            ),
+            (
+                "expires not a number",
+                &[
+                    "--static-map",
+                    "/s=static",
+                    "--static-expires-type",
+                    "text/css=1h",
+                ],
+                "is not a number of seconds",
+                true,
+            ),
+            (
+                "empty skip-ext",
+                &["--static-map", "/s=static", "--static-skip-ext", ""],
+                "an empty `static-skip-ext` is ignored",
+                false,
+            ),
+            (
+                "index without any rule",
+                &["--static-index", "index.html"],
+                "`static-index` has no effect without `static-map`",
+                false,
+            ),
+        ];
+        for (case, args, needle, is_error) in rows {
+            let (c, _d) = argv(Mode::Start, args);
+            let found = c
+                .diagnostics
+                .iter()
+                .find(|d| d.message.contains(needle) || d.to_string().contains(needle));
+            let Some(d) = found else {
+                panic!("{case}: no `{needle}` in {:#?}", messages(&c));
+            };
+            assert_eq!(d.is_error(), *is_error, "{case}: {d}");
+            assert!(
+                !matches!(d.origin, Origin::Builtin),
+                "{case}: the diagnostic names where the option was set"
+            );
+        }
+    }
+
+    #[test]
+    fn static_map_with_a_space_is_an_unknown_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let ini = dir.path().join("app.ini");
+        std::fs::write(
+            &ini,
+            "[uwsgi]\nhttp-socket = :0\nstatic-map /static=./static\n",
+        )
+        .unwrap();
+        let mut ctx = Context::current();
+        ctx.cwd = dir.path().to_path_buf();
+        let c = crate::check_file(&ctx, &ini.display().to_string());
+        let m = messages(&c);
+        assert!(
+            m.iter().any(|m| m.contains("a space where `=` belongs")),
+            "{m:#?}"
+        );
+        assert!(statics(&c).is_empty());
+    }
 }

@@ -230,12 +230,19 @@ pub fn daemonize_single_threaded() -> io::Result<()> {
 /// and 49). Writing there is writing our own memory; `ps` reads it back through
 /// `/proc/PID/cmdline`. Nothing else reads argv after startup (std copied it at start).
 pub fn set_title(title: &str) {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return };
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return;
+    };
     // The command name (field 2) may hold spaces; the fields after it are plain numbers.
-    let Some(after) = stat.rfind(')').map(|i| &stat[i + 2..]) else { return };
+    let Some(after) = stat.rfind(')').map(|i| &stat[i + 2..]) else {
+        return;
+    };
     let fields: Vec<&str> = after.split_whitespace().collect();
     // `after` starts at field 3 (state): field N is at index N - 3.
-    let (Some(start), Some(end)) = (fields.get(48 - 3).and_then(|f| f.parse::<usize>().ok()), fields.get(49 - 3).and_then(|f| f.parse::<usize>().ok())) else {
+    let (Some(start), Some(end)) = (
+        fields.get(48 - 3).and_then(|f| f.parse::<usize>().ok()),
+        fields.get(49 - 3).and_then(|f| f.parse::<usize>().ok()),
+    ) else {
         return;
     };
     if end <= start || end - start > 1 << 20 {

@@ -23,6 +23,7 @@ pub mod listeners;
 pub mod log;
 pub mod master;
 pub mod scoreboard;
+pub mod static_files;
 pub mod worker;
 
 /// The app runtime a vassal hosts.

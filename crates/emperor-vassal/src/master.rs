@@ -94,7 +94,12 @@ pub struct Identity {
 
 /// Starts a vassal: everything up to the first fork, then the supervision loop. Returns the
 /// process exit code.
-pub fn run<R: Runtime>(cfg: VassalConfig, runtime: R, settings: WorkerSettings, identity: Identity) -> i32 {
+pub fn run<R: Runtime>(
+    cfg: VassalConfig,
+    runtime: R,
+    settings: WorkerSettings,
+    identity: Identity,
+) -> i32 {
     match start(cfg, runtime, settings, identity) {
         Ok(master) => master.supervise(),
         Err(message) => {
@@ -152,7 +157,10 @@ fn start<R: Runtime>(
     }
     process::set_child_subreaper().map_err(|e| format!("failed to become a subreaper: {e}"))?;
     process::set_name("emperor master");
-    process::set_title(&format!("{}emperor master {}", identity.procname_prefix, identity.name));
+    process::set_title(&format!(
+        "{}emperor master {}",
+        identity.procname_prefix, identity.name
+    ));
     runtime.start()?;
     if !cfg.lazy_apps {
         if let Err(e) = runtime.preload() {
@@ -404,7 +412,10 @@ impl<R: Runtime> Master<R> {
             return 1;
         }
         process::set_name(&format!("emperor wrk {id}"));
-        process::set_title(&format!("{}emperor worker {id} {}", self.identity.procname_prefix, self.identity.name));
+        process::set_title(&format!(
+            "{}emperor worker {id} {}",
+            self.identity.procname_prefix, self.identity.name
+        ));
         let _ = emperor_sys::signals::unblock_all();
         let app = match self.runtime.worker_app(id) {
             Ok(app) => app,

@@ -12,6 +12,12 @@
 //! may be kept alive then goes back to non-blocking and waits in the loop, never holding
 //! Python: the poll wait runs with the app "unlocked" (the GIL released).
 //!
+//! Static files (`static-map`, `check-static`…) are looked up after the body is read and
+//! before the app: a `GET` or `HEAD` whose `PATH_INFO` names a file under a static rule is
+//! answered from the worker with `sendfile`, the app unlocked, through the same responder
+//! (framing, keep-alive) and request log line as an app response (see [`crate::static_files`]).
+//! Without static rules this costs one branch per request.
+//!
 //! Signals (blocked, read from a signalfd in the loop): SIGHUP and SIGTERM stop accepting,
 //! finish the current request and exit; SIGINT and SIGQUIT exit at once.
 
@@ -32,6 +38,7 @@ use mio::{Events, Interest, Poll, Token};
 use crate::listeners::Listener;
 use crate::log;
 use crate::scoreboard::{Field, Scoreboard};
+use crate::static_files::{Lookup, StaticFiles};
 
 /// Worker settings derived from the vassal's config.
 #[derive(Debug, Clone)]
@@ -53,6 +60,8 @@ pub struct WorkerSettings {
     pub disable_logging: bool,
     /// `SERVER_NAME` for HTTP requests (the host name, as uWSGI).
     pub hostname: Vec<u8>,
+    /// Static file rules; `None` when the vassal has none.
+    pub static_files: Option<StaticFiles>,
 }
 
 const SIGNAL_TOKEN: Token = Token(usize::MAX - 1);
@@ -509,7 +518,7 @@ impl<'a, A: App> Worker<'a, A> {
                     "error reading the request body from {}: {e}",
                     conn.remote_addr
                 ));
-                self.finish_request(started, Outcome::ClientGone, ResponseInfo::default(), 0);
+                self.finish_request(started, Outcome::ClientGone, true, 0);
                 return None;
             }
         };
@@ -525,7 +534,16 @@ impl<'a, A: App> Worker<'a, A> {
         if self.stopping {
             responder.close_after = true;
         }
-        let (outcome, info) = self.app.call(Request { vars, body }, &mut responder);
+        let settings = self.s;
+        let served = match &settings.static_files {
+            Some(files) => self.serve_static(files, &vars, &mut responder, start_unix),
+            None => None,
+        };
+        let static_request = served.is_some();
+        let (outcome, info) = match served {
+            Some(done) => done,
+            None => self.app.call(Request { vars, body }, &mut responder),
+        };
         let finished = responder.finish();
         let keep_alive = finished.is_ok() && outcome == Outcome::Done && responder.keep_alive();
         let tx = responder.sent;
@@ -537,7 +555,7 @@ impl<'a, A: App> Worker<'a, A> {
         } else {
             outcome
         };
-        self.finish_request(started, outcome, info, tx);
+        self.finish_request(started, outcome, !static_request, tx);
         if !self.s.disable_logging {
             let total: u64 = (0..self.sb.slots())
                 .map(|i| self.sb.get(i, Field::Requests))
@@ -570,7 +588,59 @@ impl<'a, A: App> Worker<'a, A> {
             })
     }
 
-    fn finish_request(&self, started: Instant, outcome: Outcome, _info: ResponseInfo, tx: u64) {
+    /// Answers a `GET` or `HEAD` from a static rule, the app unlocked. `None`: the app
+    /// gets the request (no rule yields a file, or the path was refused and logged).
+    fn serve_static(
+        &mut self,
+        files: &StaticFiles,
+        vars: &Vars,
+        responder: &mut ConnResponder<'_>,
+        start_unix: u64,
+    ) -> Option<(Outcome, ResponseInfo)> {
+        let method = vars.get(b"REQUEST_METHOD").unwrap_or(b"GET");
+        let head_only = match method {
+            b"GET" => false,
+            b"HEAD" => true,
+            _ => return None,
+        };
+        let path = vars.get(b"PATH_INFO").unwrap_or(b"");
+        let ims = vars.get(b"HTTP_IF_MODIFIED_SINCE");
+        let now = i64::try_from(start_unix).unwrap_or(i64::MAX);
+        let mut result = None;
+        self.app.unlocked(&mut || {
+            result = match files.find(path) {
+                Lookup::Serve(found) => Some(
+                    match files.respond(&found, head_only, ims, now, &mut *responder) {
+                        Ok(info) => (Outcome::Done, info),
+                        Err(e) => {
+                            log::line(&format!(
+                                "error sending static file `{}`: {e}",
+                                found.path.display()
+                            ));
+                            let info = ResponseInfo {
+                                status: 200,
+                                body_bytes: responder.body_sent,
+                            };
+                            (Outcome::ClientGone, info)
+                        }
+                    },
+                ),
+                Lookup::Refused(why) => {
+                    log::line(&format!(
+                        "{why} (from {})",
+                        String::from_utf8_lossy(vars.get(b"REMOTE_ADDR").unwrap_or(b"-"))
+                    ));
+                    None
+                }
+                Lookup::Pass => None,
+            };
+        });
+        result
+    }
+
+    /// Updates the worker's counters after a request. Static files do not move the
+    /// average response time (as in uWSGI).
+    fn finish_request(&self, started: Instant, outcome: Outcome, account_rt: bool, tx: u64) {
         let rt = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         let i = self.index;
         self.sb.set(i, Field::HarakiriDeadline, 0);
@@ -580,12 +650,14 @@ impl<'a, A: App> Worker<'a, A> {
         self.sb.add(i, Field::DeltaRequests, 1);
         self.sb.add(i, Field::Tx, tx);
         self.sb.add(i, Field::RunningTime, rt);
-        let avg = self.sb.get(i, Field::AvgRt);
-        self.sb.set(
-            i,
-            Field::AvgRt,
-            if avg == 0 { rt } else { avg.midpoint(rt) },
-        );
+        if account_rt {
+            let avg = self.sb.get(i, Field::AvgRt);
+            self.sb.set(
+                i,
+                Field::AvgRt,
+                if avg == 0 { rt } else { avg.midpoint(rt) },
+            );
+        }
         if outcome == Outcome::Exception {
             self.sb.add(i, Field::Exceptions, 1);
         }
@@ -910,6 +982,14 @@ impl Responder for ConnResponder<'_> {
                 size.saturating_sub(offset)
             }
         };
+        // Never send more than the Content-Length the app announced.
+        let total = match self.length {
+            Some(n) => total.min(n.saturating_sub(self.body_sent)),
+            None => total,
+        };
+        if total == 0 {
+            return self.flush().map(|()| 0);
+        }
         if self.chunked() {
             let mut prefix = format!("{total:x}\r\n").into_bytes();
             self.pending.append(&mut prefix);
@@ -929,6 +1009,7 @@ impl Responder for ConnResponder<'_> {
             }
             left -= n as u64;
             self.sent += n as u64;
+            self.body_sent += n as u64;
         }
         if self.chunked() {
             self.pending.extend_from_slice(b"\r\n");
