@@ -6,11 +6,14 @@ use std::time::Duration;
 
 use emperor_options::typed::{AppSpec, VassalConfig};
 use emperor_options::{Context, Effective};
-use emperor_python::{Apps, Interpreter, Setup, WsgiApp, WsgiSettings};
+use std::sync::Arc;
+
+use emperor_proto::app::{App, Outcome, Request, Responder, ResponseInfo};
+use emperor_python::{Apps, Interpreter, Setup, ThreadAttachment, WsgiApp, WsgiSettings};
 use emperor_sys::process::{self, Forked};
 use emperor_vassal::master::Identity;
 use emperor_vassal::static_files::StaticFiles;
-use emperor_vassal::worker::WorkerSettings;
+use emperor_vassal::worker::{ThreadApps, WorkerSettings};
 use emperor_vassal::{Runtime, log};
 
 /// How long an idle HTTP keep-alive connection is kept open.
@@ -18,6 +21,23 @@ const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Bodies up to this size are kept in memory when `post-buffering` is not set.
 const DEFAULT_MEMORY_BODY: u64 = 1024 * 1024;
+
+/// The app of one extra thread of a worker (`threads > 1`): the thread's Python thread state
+/// lives as long as the app. Fields drop in order: the app first, then the thread state.
+struct ThreadApp {
+    app: WsgiApp,
+    _attached: ThreadAttachment,
+}
+
+impl App for ThreadApp {
+    fn call(&mut self, request: Request, out: &mut dyn Responder) -> (Outcome, ResponseInfo) {
+        self.app.call(request, out)
+    }
+
+    fn unlocked(&mut self, f: &mut dyn FnMut()) {
+        self.app.unlocked(f);
+    }
+}
 
 struct PythonRuntime {
     setup: Setup,
@@ -81,8 +101,23 @@ impl Runtime for PythonRuntime {
             );
         }
         interpreter.run_postfork();
-        let apps = self.apps.take().unwrap_or_else(Apps::empty);
+        let apps = self.apps.clone().unwrap_or_else(Apps::empty);
         Ok(interpreter.worker(apps, &self.wsgi))
+    }
+
+    fn thread_apps(&mut self) -> Option<ThreadApps> {
+        let interpreter = self.interpreter?;
+        let apps = self.apps.clone().unwrap_or_else(Apps::empty);
+        let settings = self.wsgi.clone();
+        Some(Arc::new(move || {
+            // This thread gets its own Python thread state for life, and the GIL with it.
+            let attached = interpreter.attach_thread();
+            let app = interpreter.worker(apps.clone(), &settings);
+            Ok(Box::new(ThreadApp {
+                app,
+                _attached: attached,
+            }) as Box<dyn App>)
+        }))
     }
 
     fn threads(&self) -> usize {

@@ -380,3 +380,43 @@ mod serde_like {
         Json(out)
     }
 }
+
+#[test]
+fn threads_serve_requests_concurrently_in_one_worker() {
+    let (mut p, port) = http_vassal(&[
+        "--wsgi-file",
+        &app("threads_app.py"),
+        "--processes",
+        "1",
+        "--threads",
+        "4",
+    ]);
+    let started = std::time::Instant::now();
+    let handles: Vec<_> = (0..4)
+        .map(|_| std::thread::spawn(move || http_get(port, "/?sleep=1").text()))
+        .collect();
+    let bodies: Vec<String> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed < Duration::from_millis(2500),
+        "4 requests of 1 s took {elapsed:?}: not concurrent\n{}",
+        p.log()
+    );
+    let pids: std::collections::BTreeSet<&str> = bodies
+        .iter()
+        .map(|b| b.split_whitespace().next().unwrap())
+        .collect();
+    let threads: std::collections::BTreeSet<&str> = bodies
+        .iter()
+        .map(|b| b.split_whitespace().nth(1).unwrap())
+        .collect();
+    assert_eq!(pids.len(), 1, "one worker process: {bodies:?}");
+    assert_eq!(threads.len(), 4, "four Python threads: {bodies:?}");
+    assert!(bodies.iter().all(|b| b.contains("multithread=True")));
+    // A graceful stop lets a request in progress finish.
+    let slow = std::thread::spawn(move || http_get(port, "/?sleep=2").status);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(p.stop(Duration::from_secs(20)), Some(0), "{}", p.log());
+    assert_eq!(slow.join().unwrap(), 200, "the in-flight request completed");
+    p.assert_nothing_left();
+}

@@ -286,7 +286,7 @@ pub const OPTIONS: &[OptionDef] = &[
     opt("threads", Kind::Int)
         .default("1")
         .doc("number of Python threads per worker")
-        .planned()
+        .implemented()
         .threads(),
     opt("enable-threads", Kind::Flag)
         .short('T')

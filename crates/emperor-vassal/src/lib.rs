@@ -45,6 +45,13 @@ pub trait Runtime {
     /// running post-fork hooks. `Err` when the app cannot be loaded.
     fn worker_app(&mut self, worker_id: u32) -> Result<Self::App, String>;
 
+    /// With `threads > 1`: a factory making an app for each extra thread of a worker (called
+    /// in that thread, after `worker_app`). `None`: the runtime has no threads; the worker
+    /// runs one.
+    fn thread_apps(&mut self) -> Option<worker::ThreadApps> {
+        None
+    }
+
     /// How many threads the preloaded app started (the master warns: they do not survive
     /// `fork`).
     fn threads(&self) -> usize {

@@ -35,7 +35,7 @@ use emperor_sys::signals::numbers::{
 
 use crate::listeners::{self, Listener};
 use crate::log;
-use crate::scoreboard::{Field, Scoreboard};
+use crate::scoreboard::{CoreField, Field, Scoreboard};
 use crate::worker::{self, WorkerSettings};
 use crate::{EXIT_NO_APP, Runtime};
 
@@ -179,7 +179,7 @@ fn start<R: Runtime>(
             ));
         }
     }
-    let scoreboard = Scoreboard::new(cfg.processes as usize)
+    let scoreboard = Scoreboard::new(cfg.processes as usize, cfg.threads.max(1) as usize)
         .map_err(|e| format!("failed to map the scoreboard: {e}"))?;
     let signals =
         SignalFd::new(MASTER_SIGNALS).map_err(|e| format!("failed to set up signals: {e}"))?;
@@ -315,8 +315,15 @@ impl<R: Runtime> Master<R> {
             slot.kill_at = None;
             self.scoreboard.set(index, Field::Pid, 0);
             self.scoreboard.set(index, Field::Busy, 0);
+            for core in 0..self.scoreboard.cores() {
+                self.scoreboard
+                    .core_set(index, core, CoreField::InRequest, 0);
+                self.scoreboard
+                    .core_set(index, core, CoreField::RequestStart, 0);
+                self.scoreboard
+                    .core_set(index, core, CoreField::HarakiriDeadline, 0);
+            }
             self.scoreboard.set(index, Field::Accepting, 0);
-            self.scoreboard.set(index, Field::HarakiriDeadline, 0);
             if matches!(self.phase, Phase::Stopping { .. }) {
                 log::line(&format!("worker {id} (pid: {pid}) stopped ({exit})"));
                 continue;
@@ -429,10 +436,20 @@ impl<R: Runtime> Master<R> {
             }
         };
         let index = (id - 1) as usize;
+        let threads = self.cfg.threads.max(1) as usize;
+        let thread_apps = if threads > 1 {
+            self.runtime.thread_apps().map(|f| (threads, f))
+        } else {
+            None
+        };
+        if threads > 1 && thread_apps.is_none() {
+            log::line("*** WARNING: the app runtime cannot run threads: each worker runs one ***");
+        }
         worker::run(
             index,
             &self.listeners,
             app,
+            thread_apps,
             &self.scoreboard,
             &self.settings,
         )
@@ -452,15 +469,24 @@ impl<R: Runtime> Master<R> {
                 slot.kill_at = None;
                 continue;
             }
-            let deadline = self.scoreboard.get(index, Field::HarakiriDeadline);
-            if deadline != 0 && unix > deadline && slot.kill_at.is_none() {
-                log::line(&format!(
-                    "*** HARAKIRI ON WORKER {} (pid: {pid}, try: 1) ***",
-                    index + 1
-                ));
-                self.scoreboard.add(index, Field::HarakiriCount, 1);
-                self.scoreboard.set(index, Field::HarakiriDeadline, 0);
-                let _ = process::kill(pid, SIGKILL);
+            if slot.kill_at.is_some() {
+                continue;
+            }
+            for core in 0..self.scoreboard.cores() {
+                let deadline = self
+                    .scoreboard
+                    .core_get(index, core, CoreField::HarakiriDeadline);
+                if deadline != 0 && unix > deadline {
+                    log::line(&format!(
+                        "*** HARAKIRI ON WORKER {} (pid: {pid}, try: 1, core: {core}) ***",
+                        index + 1
+                    ));
+                    self.scoreboard.add(index, Field::HarakiriCount, 1);
+                    self.scoreboard
+                        .core_set(index, core, CoreField::HarakiriDeadline, 0);
+                    let _ = process::kill(pid, SIGKILL);
+                    break;
+                }
             }
         }
         if let Phase::Stopping { kill_at, .. } = self.phase
@@ -496,19 +522,25 @@ impl<R: Runtime> Master<R> {
     fn log_requests(&self) {
         let now = emperor_sys::time::unix_now();
         for index in 0..self.slots.len() {
-            let started = self.scoreboard.get(index, Field::RequestStart);
-            if self.scoreboard.get(index, Field::Busy) == 1 && started > 0 {
+            let pid = self.scoreboard.get(index, Field::Pid);
+            let mut busy = false;
+            for core in 0..self.scoreboard.cores() {
+                let started = self
+                    .scoreboard
+                    .core_get(index, core, CoreField::RequestStart);
+                if self.scoreboard.core_get(index, core, CoreField::InRequest) == 1 && started > 0 {
+                    busy = true;
+                    log::line(&format!(
+                        "SIGUSR2: worker {} (pid: {pid}) core {core} is managing a request since {} s",
+                        index + 1,
+                        now.saturating_sub(started)
+                    ));
+                }
+            }
+            if !busy {
                 log::line(&format!(
-                    "SIGUSR2: worker {} (pid: {}) is managing a request since {} s",
-                    index + 1,
-                    self.scoreboard.get(index, Field::Pid),
-                    now.saturating_sub(started)
-                ));
-            } else {
-                log::line(&format!(
-                    "SIGUSR2: worker {} (pid: {}) is idle",
-                    index + 1,
-                    self.scoreboard.get(index, Field::Pid)
+                    "SIGUSR2: worker {} (pid: {pid}) is idle",
+                    index + 1
                 ));
             }
         }

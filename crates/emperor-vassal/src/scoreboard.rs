@@ -20,7 +20,7 @@ pub enum Field {
     DeltaRequests,
     Exceptions,
     HarakiriCount,
-    /// 1 while a request is being handled.
+    /// How many of the worker's threads are handling a request.
     Busy,
     /// 1 once the worker is in its accept loop.
     Accepting,
@@ -32,30 +32,80 @@ pub enum Field {
     RunningTime,
     /// Running average request time, µs (uWSGI: `(avg + rt) / 2`).
     AvgRt,
-    /// Unix time after which the master kills the worker (0 = none).
-    HarakiriDeadline,
-    /// Unix time the current request started (0 = idle).
-    RequestStart,
     Rss,
     Vsz,
 }
 
 const FIELDS: usize = Field::Vsz as usize + 1;
 
-/// Counters for `slots` workers.
+/// The fields of a core slot: one per thread of a worker (uWSGI's "cores").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(usize)]
+pub enum CoreField {
+    /// 1 while the thread handles a request.
+    InRequest,
+    /// Unix time the current request started (0 = idle).
+    RequestStart,
+    /// Unix time after which the master kills the worker (0 = none).
+    HarakiriDeadline,
+    Requests,
+}
+
+const CORE_FIELDS: usize = CoreField::Requests as usize + 1;
+
+/// Counters for `slots` workers of `cores` threads each.
 #[derive(Debug)]
 pub struct Scoreboard {
     mem: SharedCounters,
     slots: usize,
+    cores: usize,
 }
 
 impl Scoreboard {
     /// Maps the scoreboard; call before the first fork.
-    pub fn new(slots: usize) -> io::Result<Scoreboard> {
+    pub fn new(slots: usize, cores: usize) -> io::Result<Scoreboard> {
+        let cores = cores.max(1);
         Ok(Scoreboard {
-            mem: SharedCounters::new(slots * FIELDS)?,
+            mem: SharedCounters::new(slots * (FIELDS + cores * CORE_FIELDS))?,
             slots,
+            cores,
         })
+    }
+
+    pub fn cores(&self) -> usize {
+        self.cores
+    }
+
+    fn core_cell(&self, worker: usize, core: usize, field: CoreField) -> &AtomicU64 {
+        assert!(
+            worker < self.slots && core < self.cores,
+            "core slot {worker}/{core} out of range"
+        );
+        let base = self.slots * FIELDS + (worker * self.cores + core) * CORE_FIELDS;
+        &self.mem.counters()[base + field as usize]
+    }
+
+    pub fn core_get(&self, worker: usize, core: usize, field: CoreField) -> u64 {
+        self.core_cell(worker, core, field).load(Ordering::Relaxed)
+    }
+
+    pub fn core_set(&self, worker: usize, core: usize, field: CoreField, value: u64) {
+        self.core_cell(worker, core, field)
+            .store(value, Ordering::Relaxed);
+    }
+
+    pub fn core_add(&self, worker: usize, core: usize, field: CoreField, value: u64) {
+        self.core_cell(worker, core, field)
+            .fetch_add(value, Ordering::Relaxed);
+    }
+
+    /// Decrements a worker counter (saturating at 0).
+    pub fn sub(&self, worker: usize, field: Field, value: u64) {
+        let _ = self
+            .cell(worker, field)
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| {
+                Some(v.saturating_sub(value))
+            });
     }
 
     pub fn slots(&self) -> usize {

@@ -21,10 +21,12 @@
 //! Signals (blocked, read from a signalfd in the loop): SIGHUP and SIGTERM stop accepting,
 //! finish the current request and exit; SIGINT and SIGQUIT exit at once.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, BorrowedFd};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use emperor_options::typed::Protocol;
@@ -33,11 +35,11 @@ use emperor_proto::{http, uwsgi};
 use emperor_sys::signals::SignalFd;
 use emperor_sys::signals::numbers::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
 use mio::unix::SourceFd;
-use mio::{Events, Interest, Poll, Token};
+use mio::{Events, Interest, Poll, Token, Waker};
 
 use crate::listeners::Listener;
 use crate::log;
-use crate::scoreboard::{Field, Scoreboard};
+use crate::scoreboard::{CoreField, Field, Scoreboard};
 use crate::static_files::{Lookup, StaticFiles};
 
 /// Worker settings derived from the vassal's config.
@@ -85,12 +87,112 @@ enum Next {
     /// Wait for more bytes in the loop.
     Wait,
     Close,
+    /// A complete request head went to a Python thread (`threads > 1`).
+    Dispatched,
 }
 
-struct Worker<'a, A: App> {
+/// A parsed request head, ready to be served.
+struct Job {
+    head_len: usize,
+    body: BodySpec,
+    framing: Framing,
+    /// Whether the request allows keep-alive (HTTP/1.1, no `Connection: close`).
+    keep: bool,
+}
+
+enum Parsed {
+    Incomplete,
+    Ready(Job),
+    Close,
+}
+
+/// Makes an app for one more thread of a worker, called in that thread (`threads > 1`).
+pub type ThreadApps = std::sync::Arc<dyn Fn() -> Result<Box<dyn App>, String> + Send + Sync>;
+
+/// Serves requests on one thread: its app and its core slot of the scoreboard.
+struct Handler<'a> {
+    app: Box<dyn App + 'a>,
+    sb: &'a Scoreboard,
+    s: &'a WorkerSettings,
+    index: usize,
+    core: usize,
+    pid: u32,
+}
+
+/// A connection back from a Python thread: its token, and what `Handler::serve` returned.
+type Returned = (usize, Conn, Option<(usize, bool)>);
+
+/// The request queue between the I/O thread and the Python threads of a worker.
+struct Pool {
+    queue: Mutex<VecDeque<Work>>,
+    ready: Condvar,
+    done: Mutex<Vec<Returned>>,
+    waker: Waker,
+    in_flight: AtomicUsize,
+    shutdown: AtomicBool,
+    stopping: AtomicBool,
+}
+
+struct Work {
+    token: usize,
+    conn: Conn,
+    job: Job,
+    vars: Vars,
+}
+
+impl Pool {
+    fn submit(&self, work: Work) {
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        self.queue
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push_back(work);
+        self.ready.notify_one();
+    }
+
+    /// The next request, waiting with the app unlocked; `None` at shutdown.
+    fn take(&self, app: &mut dyn App) -> Option<Work> {
+        let mut out = None;
+        app.unlocked(&mut || {
+            let mut queue = self
+                .queue
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            loop {
+                if let Some(work) = queue.pop_front() {
+                    out = Some(work);
+                    return;
+                }
+                if self.shutdown.load(Ordering::SeqCst) {
+                    return;
+                }
+                queue = self
+                    .ready
+                    .wait(queue)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+            }
+        });
+        out
+    }
+
+    fn finish(&self, token: usize, conn: Conn, result: Option<(usize, bool)>) {
+        self.done
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((token, conn, result));
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        let _ = self.waker.wake();
+    }
+
+    fn close(&self) {
+        self.shutdown.store(true, Ordering::SeqCst);
+        self.ready.notify_all();
+    }
+}
+
+struct Worker<'a> {
     index: usize,
     listeners: &'a [Listener],
-    app: A,
     sb: &'a Scoreboard,
     s: &'a WorkerSettings,
     poll: Poll,
@@ -98,31 +200,75 @@ struct Worker<'a, A: App> {
     next_token: usize,
     stopping: bool,
     vars: Vars,
+    /// The parsed head of a request about to be dispatched to a Python thread.
+    pending: Option<Parsed>,
     pid: u32,
 }
 
-/// Runs the worker loop; returns the process exit code.
+/// Runs the worker loop; returns the process exit code. With `threads > 1` and a
+/// `thread_apps` factory, requests run on that many Python threads fed by one I/O thread.
 pub fn run<A: App>(
     index: usize,
     listeners: &[Listener],
     app: A,
+    thread_apps: Option<(usize, ThreadApps)>,
     sb: &Scoreboard,
     s: &WorkerSettings,
 ) -> i32 {
-    match Worker::new(index, listeners, app, sb, s) {
-        Ok(mut w) => w.run(),
+    let mut worker = match Worker::new(index, listeners, sb, s) {
+        Ok(w) => w,
         Err(e) => {
             log::line(&format!("worker {}: failed to start: {e}", index + 1));
-            1
+            return 1;
+        }
+    };
+    // Block the worker's signals before any thread starts: threads inherit the mask, so a
+    // signal can only be read from the signalfd, never delivered to a Python thread.
+    let signals = match SignalFd::new(&[SIGHUP, SIGTERM, SIGINT, SIGQUIT]) {
+        Ok(s) => s,
+        Err(e) => {
+            log::line(&format!(
+                "worker {}: failed to set up signals: {e}",
+                index + 1
+            ));
+            return 1;
+        }
+    };
+    let pid = std::process::id();
+    match thread_apps {
+        Some((threads, factory)) if threads > 1 => {
+            let mut main_app = app;
+            let mut code = 1;
+            // The I/O thread never holds Python: the whole loop runs unlocked, and the Python
+            // threads take the GIL in turn.
+            let mut signals = Some(signals);
+            main_app.unlocked(&mut || {
+                if let Some(signals) = signals.take() {
+                    code = worker.run_threaded(threads, &factory, pid, signals);
+                }
+            });
+            code
+        }
+        _ => {
+            let mut handler = Handler {
+                app: Box::new(app),
+                sb,
+                s,
+                index,
+                core: 0,
+                pid,
+            };
+            worker.run(Some(&mut handler), None, signals)
         }
     }
 }
 
-impl<'a, A: App> Worker<'a, A> {
+const WAKE_TOKEN: Token = Token(usize::MAX - 2);
+
+impl<'a> Worker<'a> {
     fn new(
         index: usize,
         listeners: &'a [Listener],
-        app: A,
         sb: &'a Scoreboard,
         s: &'a WorkerSettings,
     ) -> io::Result<Self> {
@@ -134,7 +280,6 @@ impl<'a, A: App> Worker<'a, A> {
         Ok(Worker {
             index,
             listeners,
-            app,
             sb,
             s,
             poll,
@@ -142,21 +287,86 @@ impl<'a, A: App> Worker<'a, A> {
             next_token: FIRST_CONN,
             stopping: false,
             vars: Vars::with_capacity(4096, 64),
+            pending: None,
             pid: std::process::id(),
         })
     }
 
-    fn run(&mut self) -> i32 {
-        let mut signals = match SignalFd::new(&[SIGHUP, SIGTERM, SIGINT, SIGQUIT]) {
-            Ok(s) => s,
+    fn run_threaded(
+        &mut self,
+        threads: usize,
+        factory: &ThreadApps,
+        pid: u32,
+        signals: SignalFd,
+    ) -> i32 {
+        let waker = match Waker::new(self.poll.registry(), WAKE_TOKEN) {
+            Ok(w) => w,
             Err(e) => {
                 log::line(&format!(
-                    "worker {}: failed to set up signals: {e}",
+                    "worker {}: failed to set up threads: {e}",
                     self.index + 1
                 ));
                 return 1;
             }
         };
+        let pool = Pool {
+            queue: Mutex::new(VecDeque::new()),
+            ready: Condvar::new(),
+            done: Mutex::new(Vec::new()),
+            waker,
+            in_flight: AtomicUsize::new(0),
+            shutdown: AtomicBool::new(false),
+            stopping: AtomicBool::new(false),
+        };
+        let (sb, s, index) = (self.sb, self.s, self.index);
+        std::thread::scope(|scope| {
+            for core in 0..threads {
+                let pool = &pool;
+                let spawned = std::thread::Builder::new()
+                    .name(format!("core {core}"))
+                    .spawn_scoped(scope, move || {
+                        let app = match factory() {
+                            Ok(app) => app,
+                            Err(e) => {
+                                log::line(&format!("worker {} core {core}: {e}", index + 1));
+                                return;
+                            }
+                        };
+                        let mut handler = Handler {
+                            app,
+                            sb,
+                            s,
+                            index,
+                            core,
+                            pid,
+                        };
+                        while let Some(mut work) = pool.take(handler.app.as_mut()) {
+                            let stopping = pool.stopping.load(Ordering::SeqCst);
+                            let result =
+                                handler.serve(&mut work.conn, work.job, work.vars, stopping);
+                            pool.finish(work.token, work.conn, result);
+                        }
+                    });
+                if let Err(e) = spawned {
+                    log::line(&format!(
+                        "worker {}: failed to start thread {core}: {e}",
+                        index + 1
+                    ));
+                }
+            }
+            let code = self.run(None, Some(&pool), signals);
+            pool.close();
+            code
+        })
+    }
+
+    /// The I/O loop. `inline`: serve requests on this thread; `pool`: hand them to threads.
+    fn run(
+        &mut self,
+        mut inline: Option<&mut Handler<'_>>,
+        pool: Option<&Pool>,
+        mut signals: SignalFd,
+    ) -> i32 {
         let sigfd = signals.as_raw_fd();
         if let Err(e) =
             self.poll
@@ -172,14 +382,19 @@ impl<'a, A: App> Worker<'a, A> {
         self.sb.set(self.index, Field::Accepting, 1);
         let mut events = Events::with_capacity(256);
         loop {
-            if self.stopping && self.conns.is_empty() {
+            let busy = pool.is_some_and(|p| p.in_flight.load(Ordering::SeqCst) > 0);
+            if self.stopping && self.conns.is_empty() && !busy {
                 return 0;
             }
             let timeout = Some(Duration::from_secs(1));
             let poll = &mut self.poll;
             let mut result = Ok(());
-            self.app
-                .unlocked(&mut || result = poll.poll(&mut events, timeout));
+            match inline.as_deref_mut() {
+                Some(handler) => handler
+                    .app
+                    .unlocked(&mut || result = poll.poll(&mut events, timeout)),
+                None => result = poll.poll(&mut events, timeout),
+            }
             if let Err(e) = result
                 && e.kind() != io::ErrorKind::Interrupted
             {
@@ -191,40 +406,78 @@ impl<'a, A: App> Worker<'a, A> {
                 if token == SIGNAL_TOKEN {
                     while let Ok(Some((signal, _))) = signals.read() {
                         match signal {
+                            // Brutal: do not wait for threads stuck in the app.
+                            SIGINT | SIGQUIT if pool.is_some() => emperor_sys::process::exit_now(0),
                             SIGINT | SIGQUIT => return 0,
-                            _ => self.stop_accepting(),
+                            _ => self.stop_accepting(pool),
                         }
+                    }
+                } else if token == WAKE_TOKEN {
+                    if let Some(pool) = pool {
+                        self.returned(pool);
                     }
                 } else if token.0 < self.listeners.len() {
                     if !self.stopping {
-                        self.accept(token.0);
+                        self.accept(token.0, &mut inline, pool);
                     }
                 } else {
-                    self.ready(token.0);
+                    self.ready(token.0, &mut inline, pool);
                 }
                 if self.recycle_due() {
-                    log::line(&format!(
-                        "...The work of process {} is done (max requests reached). Seeya!",
-                        self.pid
-                    ));
-                    return 0;
+                    if pool.is_none() {
+                        log::line(&format!(
+                            "...The work of process {} is done (max requests reached). Seeya!",
+                            self.pid
+                        ));
+                        return 0;
+                    }
+                    if !self.stopping {
+                        log::line(&format!(
+                            "...The work of process {} is done (max requests reached). Seeya!",
+                            self.pid
+                        ));
+                        self.stop_accepting(pool);
+                    }
                 }
             }
             self.sweep();
         }
     }
 
-    fn stop_accepting(&mut self) {
+    /// Connections coming back from the Python threads.
+    fn returned(&mut self, pool: &Pool) {
+        let done: Vec<_> = std::mem::take(
+            &mut *pool
+                .done
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        for (token, mut conn, result) in done {
+            let Some((consumed, true)) = result else {
+                continue;
+            };
+            if self.stopping || self.recycle_due() || !reuse(&mut conn, consumed, self.s) {
+                continue;
+            }
+            self.conns.insert(token, conn);
+            self.ready(token, &mut None, Some(pool));
+        }
+    }
+
+    fn stop_accepting(&mut self, pool: Option<&Pool>) {
         if self.stopping {
             return;
         }
         self.stopping = true;
+        if let Some(pool) = pool {
+            pool.stopping.store(true, Ordering::SeqCst);
+        }
         self.sb.set(self.index, Field::Accepting, 0);
         for l in self.listeners {
             let _ = emperor_sys::net::epoll_remove(self.poll.as_raw_fd(), l.raw());
         }
-        // Idle keep-alive connections are closed; a request in progress has already finished
-        // (this thread handles one request at a time).
+        // Idle keep-alive connections are closed; requests in progress finish (on this
+        // thread they already have; Python threads finish theirs before the worker exits).
         self.conns.clear();
     }
 
@@ -233,7 +486,12 @@ impl<'a, A: App> Worker<'a, A> {
             && self.sb.get(self.index, Field::DeltaRequests) >= self.s.max_requests
     }
 
-    fn accept(&mut self, listener: usize) {
+    fn accept(
+        &mut self,
+        listener: usize,
+        inline: &mut Option<&mut Handler<'_>>,
+        pool: Option<&Pool>,
+    ) {
         for _ in 0..ACCEPT_BATCH {
             match emperor_sys::net::accept(self.listeners[listener].raw()) {
                 Ok(Some((fd, addr, port))) => {
@@ -256,7 +514,7 @@ impl<'a, A: App> Worker<'a, A> {
                     self.next_token = self.next_token.wrapping_add(1).max(FIRST_CONN);
                     self.conns.insert(token, conn);
                     // Read right away: the request usually arrived with the connection.
-                    self.ready(token);
+                    self.ready(token, inline, pool);
                     if self.recycle_due() || self.stopping {
                         return;
                     }
@@ -270,12 +528,12 @@ impl<'a, A: App> Worker<'a, A> {
         }
     }
 
-    /// Drives a connection that is readable (or new).
-    fn ready(&mut self, token: usize) {
+    /// Drives a connection that is readable (or new, or back from a Python thread).
+    fn ready(&mut self, token: usize, inline: &mut Option<&mut Handler<'_>>, pool: Option<&Pool>) {
         let Some(mut conn) = self.conns.remove(&token) else {
             return;
         };
-        match self.drive(&mut conn) {
+        match self.drive(&mut conn, inline.as_deref_mut()) {
             Next::Wait => {
                 if !conn.registered {
                     let fd = conn.file.as_raw_fd();
@@ -296,6 +554,19 @@ impl<'a, A: App> Worker<'a, A> {
                     let fd = conn.file.as_raw_fd();
                     let _ = self.poll.registry().deregister(&mut SourceFd(&fd));
                 }
+            }
+            Next::Dispatched => {
+                let Some(pool) = pool else { return };
+                let Some(Parsed::Ready(job)) = self.pending.take() else {
+                    return;
+                };
+                let vars = std::mem::replace(&mut self.vars, Vars::with_capacity(4096, 64));
+                pool.submit(Work {
+                    token,
+                    conn,
+                    job,
+                    vars,
+                });
             }
         }
     }
@@ -318,42 +589,35 @@ impl<'a, A: App> Worker<'a, A> {
         }
     }
 
-    fn drive(&mut self, conn: &mut Conn) -> Next {
+    /// Reads and parses until a request is complete. Inline, it is served here and the loop
+    /// goes on with pipelined bytes; without a handler, it is left for dispatch.
+    fn drive(&mut self, conn: &mut Conn, mut inline: Option<&mut Handler<'_>>) -> Next {
         let protocol = self.listeners[conn.listener].protocol;
         let capacity = self.s.buffer_size + 4;
         if conn.buf.len() < capacity {
             conn.buf.resize(capacity, 0);
         }
         loop {
-            // Parse what we have.
             if conn.filled > 0 {
-                let parsed = match protocol {
-                    Protocol::Uwsgi => self.parse_uwsgi(conn),
-                    Protocol::Http => self.parse_http(conn),
-                };
-                match parsed {
+                match parse(conn, &self.listeners[conn.listener], self.s, &mut self.vars) {
                     Parsed::Incomplete => {}
-                    Parsed::Handled {
-                        keep_alive,
-                        consumed,
-                    } => {
-                        if !keep_alive || self.stopping || self.recycle_due() {
-                            return Next::Close;
-                        }
-                        conn.buf.copy_within(consumed..conn.filled, 0);
-                        conn.filled -= consumed;
-                        conn.deadline = Instant::now() + self.s.keepalive_timeout;
-                        if conn.blocking {
-                            if emperor_sys::net::set_nonblocking(conn.file.as_raw_fd(), true)
-                                .is_err()
-                            {
-                                return Next::Close;
-                            }
-                            conn.blocking = false;
-                        }
-                        continue;
-                    }
                     Parsed::Close => return Next::Close,
+                    Parsed::Ready(job) => {
+                        let Some(handler) = inline.as_deref_mut() else {
+                            self.pending = Some(Parsed::Ready(job));
+                            return Next::Dispatched;
+                        };
+                        let vars = std::mem::replace(&mut self.vars, Vars::with_capacity(4096, 64));
+                        match handler.serve(conn, job, vars, self.stopping) {
+                            Some((consumed, true)) if !self.stopping && !self.recycle_due() => {
+                                if !reuse(conn, consumed, self.s) {
+                                    return Next::Close;
+                                }
+                                continue;
+                            }
+                            _ => return Next::Close,
+                        }
+                    }
                 }
                 if conn.filled == conn.buf.len() {
                     // A head larger than buffer-size.
@@ -383,105 +647,123 @@ impl<'a, A: App> Worker<'a, A> {
             }
         }
     }
+}
 
-    fn parse_uwsgi(&mut self, conn: &mut Conn) -> Parsed {
-        let limits = uwsgi::Limits {
-            buffer_size: self.s.buffer_size,
-            max_vars: 128,
-        };
-        match uwsgi::parse(&conn.buf[..conn.filled], &limits, &mut self.vars) {
-            Ok(uwsgi::Status::Incomplete) => Parsed::Incomplete,
-            Ok(uwsgi::Status::Complete(head)) => {
-                let head_len = head.head_len;
-                let length = head.content_length;
-                let server_protocol = self
-                    .vars
-                    .get(b"SERVER_PROTOCOL")
-                    .filter(|p| !p.is_empty())
-                    .unwrap_or(b"HTTP/1.0")
-                    .to_vec();
-                let framing = Framing::Uwsgi { server_protocol };
-                let consumed = self.serve(conn, head_len, &BodySpec::Length(length), framing);
-                match consumed {
-                    Some(_) => Parsed::Handled {
-                        keep_alive: false,
-                        consumed: conn.filled,
-                    },
-                    None => Parsed::Close,
+/// Prepares a kept-alive connection for its next request: pipelined bytes move to the front
+/// and the socket goes back to non-blocking. `false`: close it instead.
+fn reuse(conn: &mut Conn, consumed: usize, s: &WorkerSettings) -> bool {
+    conn.buf.copy_within(consumed..conn.filled, 0);
+    conn.filled -= consumed;
+    conn.deadline = Instant::now() + s.keepalive_timeout;
+    if conn.blocking {
+        if emperor_sys::net::set_nonblocking(conn.file.as_raw_fd(), true).is_err() {
+            return false;
+        }
+        conn.blocking = false;
+    }
+    true
+}
+
+/// Parses the buffered bytes of `conn` as its listener's protocol. Malformed input is
+/// answered (when the protocol allows) and logged here.
+fn parse(conn: &mut Conn, listener: &Listener, s: &WorkerSettings, vars: &mut Vars) -> Parsed {
+    match listener.protocol {
+        Protocol::Uwsgi => {
+            let limits = uwsgi::Limits {
+                buffer_size: s.buffer_size,
+                max_vars: 128,
+            };
+            match uwsgi::parse(&conn.buf[..conn.filled], &limits, vars) {
+                Ok(uwsgi::Status::Incomplete) => Parsed::Incomplete,
+                Ok(uwsgi::Status::Complete(head)) => {
+                    let server_protocol = vars
+                        .get(b"SERVER_PROTOCOL")
+                        .filter(|p| !p.is_empty())
+                        .unwrap_or(b"HTTP/1.0")
+                        .to_vec();
+                    Parsed::Ready(Job {
+                        head_len: head.head_len,
+                        body: BodySpec::Length(head.content_length),
+                        framing: Framing::Uwsgi { server_protocol },
+                        keep: false,
+                    })
+                }
+                Err(e) => {
+                    log::line(&format!("{e} (from {})", conn.remote_addr));
+                    if let Some(status) = e.response_status() {
+                        let mut out = Vec::new();
+                        uwsgi::write_response_head(
+                            &mut out,
+                            b"HTTP/1.0",
+                            format!("{status} {}", http::reason(status)).as_bytes(),
+                            &[],
+                        );
+                        let _ = conn.file.write_all(&out);
+                    }
+                    Parsed::Close
                 }
             }
-            Err(e) => {
-                log::line(&format!("{e} (from {})", conn.remote_addr));
-                if let Some(status) = e.response_status() {
+        }
+        Protocol::Http => {
+            let limits = http::Limits {
+                max_head: s.buffer_size,
+            };
+            let info = http::ConnInfo {
+                server_name: &s.hostname,
+                server_port: listener.server_port.as_bytes(),
+                remote_addr: conn.remote_addr.as_bytes(),
+                remote_port: conn.remote_port.as_bytes(),
+                https: false,
+            };
+            match http::parse(&conn.buf[..conn.filled], &limits, &info, vars) {
+                Ok(http::Status::Incomplete) => Parsed::Incomplete,
+                Ok(http::Status::Complete(head)) => {
+                    let body = match head.body {
+                        http::BodyKind::None => BodySpec::Length(0),
+                        http::BodyKind::Length(n) => BodySpec::Length(n),
+                        http::BodyKind::Chunked => BodySpec::Chunked,
+                    };
+                    if head.expect_continue && !matches!(body, BodySpec::Length(0)) {
+                        let _ = conn.file.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
+                    }
+                    Parsed::Ready(Job {
+                        head_len: head.head_len,
+                        body,
+                        keep: head.keep_alive,
+                        framing: Framing::Http(head),
+                    })
+                }
+                Err(e) => {
                     let mut out = Vec::new();
-                    uwsgi::write_response_head(
-                        &mut out,
-                        b"HTTP/1.0",
-                        format!("{status} {}", http::reason(status)).as_bytes(),
-                        &[],
-                    );
+                    http::write_error_response(&mut out, e.status());
                     let _ = conn.file.write_all(&out);
+                    log::line(&format!(
+                        "invalid HTTP request from {}: {e}",
+                        conn.remote_addr
+                    ));
+                    Parsed::Close
                 }
-                Parsed::Close
             }
         }
     }
+}
 
-    fn parse_http(&mut self, conn: &mut Conn) -> Parsed {
-        let limits = http::Limits {
-            max_head: self.s.buffer_size,
-        };
-        let listener = &self.listeners[conn.listener];
-        let info = http::ConnInfo {
-            server_name: &self.s.hostname,
-            server_port: listener.server_port.as_bytes(),
-            remote_addr: conn.remote_addr.as_bytes(),
-            remote_port: conn.remote_port.as_bytes(),
-            https: false,
-        };
-        match http::parse(&conn.buf[..conn.filled], &limits, &info, &mut self.vars) {
-            Ok(http::Status::Incomplete) => Parsed::Incomplete,
-            Ok(http::Status::Complete(head)) => {
-                let body = match head.body {
-                    http::BodyKind::None => BodySpec::Length(0),
-                    http::BodyKind::Length(n) => BodySpec::Length(n),
-                    http::BodyKind::Chunked => BodySpec::Chunked,
-                };
-                let head_len = head.head_len;
-                let keep = head.keep_alive;
-                if head.expect_continue && !matches!(body, BodySpec::Length(0)) {
-                    let _ = conn.file.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
-                }
-                match self.serve(conn, head_len, &body, Framing::Http(head)) {
-                    Some((consumed, keep_alive)) => Parsed::Handled {
-                        keep_alive: keep && keep_alive,
-                        consumed,
-                    },
-                    None => Parsed::Close,
-                }
-            }
-            Err(e) => {
-                let mut out = Vec::new();
-                http::write_error_response(&mut out, e.status());
-                let _ = conn.file.write_all(&out);
-                log::line(&format!(
-                    "invalid HTTP request from {}: {e}",
-                    conn.remote_addr
-                ));
-                Parsed::Close
-            }
-        }
-    }
-
+impl Handler<'_> {
     /// Reads the body, calls the app, writes the response. Returns the bytes of the buffer
     /// consumed by this request and whether the connection may be kept, or `None` to close.
     fn serve(
         &mut self,
         conn: &mut Conn,
-        head_len: usize,
-        body: &BodySpec,
-        framing: Framing,
+        job: Job,
+        mut vars: Vars,
+        stopping: bool,
     ) -> Option<(usize, bool)> {
+        let Job {
+            head_len,
+            body,
+            framing,
+            keep,
+        } = job;
         let started = Instant::now();
         let start_unix = emperor_sys::time::unix_now();
         if !conn.blocking {
@@ -493,25 +775,28 @@ impl<'a, A: App> Worker<'a, A> {
             }
             conn.blocking = true;
         }
-        self.sb.set(self.index, Field::Busy, 1);
-        self.sb.set(self.index, Field::RequestStart, start_unix);
+        let (i, c) = (self.index, self.core);
+        self.sb.add(i, Field::Busy, 1);
+        self.sb.core_set(i, c, CoreField::InRequest, 1);
+        self.sb.core_set(i, c, CoreField::RequestStart, start_unix);
         if self.s.harakiri > 0 {
-            self.sb.set(
-                self.index,
-                Field::HarakiriDeadline,
+            self.sb.core_set(
+                i,
+                c,
+                CoreField::HarakiriDeadline,
                 start_unix + self.s.harakiri,
             );
         }
-        let body_spec_chunked = matches!(body, BodySpec::Chunked);
         let mut result = Err(io::Error::other("unset"));
         let limit = self.s.memory_body_limit;
         {
             let (head_part, _) = conn.buf.split_at_mut(conn.filled);
             let file = &mut conn.file;
+            let body = &body;
             let mut reader = || result = read_body(file, &head_part[head_len..], body, limit);
             self.app.unlocked(&mut reader);
         }
-        let (body, consumed_from_buf) = match result {
+        let (request_body, consumed_from_buf) = match result {
             Ok(v) => v,
             Err(e) => {
                 log::line(&format!(
@@ -523,15 +808,14 @@ impl<'a, A: App> Worker<'a, A> {
             }
         };
         let consumed = head_len + consumed_from_buf;
-        if body_spec_chunked {
-            let len = body.len().to_string();
-            self.vars.push(b"CONTENT_LENGTH", len.as_bytes());
+        if matches!(body, BodySpec::Chunked) {
+            let len = request_body.len().to_string();
+            vars.push(b"CONTENT_LENGTH", len.as_bytes());
         }
-        let vars = std::mem::take(&mut self.vars);
         let vars_count = vars.len();
         let (method, uri, proto, addr) = request_summary(&vars);
         let mut responder = ConnResponder::new(&mut conn.file, framing);
-        if self.stopping {
+        if stopping {
             responder.close_after = true;
         }
         let settings = self.s;
@@ -542,14 +826,20 @@ impl<'a, A: App> Worker<'a, A> {
         let static_request = served.is_some();
         let (outcome, info) = match served {
             Some(done) => done,
-            None => self.app.call(Request { vars, body }, &mut responder),
+            None => self.app.call(
+                Request {
+                    vars,
+                    body: request_body,
+                },
+                &mut responder,
+            ),
         };
         let finished = responder.finish();
-        let keep_alive = finished.is_ok() && outcome == Outcome::Done && responder.keep_alive();
+        let keep_alive =
+            keep && finished.is_ok() && outcome == Outcome::Done && responder.keep_alive();
         let tx = responder.sent;
         let headers = responder.header_count;
         drop(responder);
-        self.vars = Vars::with_capacity(4096, 64);
         let outcome = if finished.is_err() {
             Outcome::ClientGone
         } else {
@@ -558,12 +848,12 @@ impl<'a, A: App> Worker<'a, A> {
         self.finish_request(started, outcome, !static_request, tx);
         if !self.s.disable_logging {
             let total: u64 = (0..self.sb.slots())
-                .map(|i| self.sb.get(i, Field::Requests))
+                .map(|w| self.sb.get(w, Field::Requests))
                 .sum();
             log::line(&format!(
-                "[pid: {}|app: 0|req: {}/{}] {} () {{{} vars in {} bytes}} [{}] {} {} => generated {} bytes in {} msecs ({} {}) {} headers in {} bytes (1 switches on core 0)",
+                "[pid: {}|app: 0|req: {}/{}] {} () {{{} vars in {} bytes}} [{}] {} {} => generated {} bytes in {} msecs ({} {}) {} headers in {} bytes (1 switches on core {})",
                 self.pid,
-                self.sb.get(self.index, Field::Requests),
+                self.sb.get(i, Field::Requests),
                 total,
                 addr,
                 vars_count,
@@ -577,15 +867,13 @@ impl<'a, A: App> Worker<'a, A> {
                 info.status,
                 headers,
                 tx.saturating_sub(info.body_bytes),
+                c,
             ));
         }
-        keep_alive
-            .then_some((consumed, true))
-            .or(if outcome == Outcome::ClientGone {
-                None
-            } else {
-                Some((consumed, false))
-            })
+        match outcome {
+            Outcome::ClientGone => None,
+            _ => Some((consumed, keep_alive)),
+        }
     }
 
     /// Answers a `GET` or `HEAD` from a static rule, the app unlocked. `None`: the app
@@ -642,10 +930,12 @@ impl<'a, A: App> Worker<'a, A> {
     /// average response time (as in uWSGI).
     fn finish_request(&self, started: Instant, outcome: Outcome, account_rt: bool, tx: u64) {
         let rt = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        let i = self.index;
-        self.sb.set(i, Field::HarakiriDeadline, 0);
-        self.sb.set(i, Field::Busy, 0);
-        self.sb.set(i, Field::RequestStart, 0);
+        let (i, c) = (self.index, self.core);
+        self.sb.core_set(i, c, CoreField::HarakiriDeadline, 0);
+        self.sb.core_set(i, c, CoreField::InRequest, 0);
+        self.sb.core_set(i, c, CoreField::RequestStart, 0);
+        self.sb.core_add(i, c, CoreField::Requests, 1);
+        self.sb.sub(i, Field::Busy, 1);
         self.sb.add(i, Field::Requests, 1);
         self.sb.add(i, Field::DeltaRequests, 1);
         self.sb.add(i, Field::Tx, tx);
@@ -662,12 +952,6 @@ impl<'a, A: App> Worker<'a, A> {
             self.sb.add(i, Field::Exceptions, 1);
         }
     }
-}
-
-enum Parsed {
-    Incomplete,
-    Handled { keep_alive: bool, consumed: usize },
-    Close,
 }
 
 enum BodySpec {
