@@ -216,8 +216,11 @@ def main():
         w('')
         w('-' * 100)
         w('COMMAND LINES (run from bench/apps; APP = hello, echo or stream; P = a free port)')
+        order = ['emperor', 'uwsgi', 'granian', 'emperor (for nginx)', 'uwsgi (for nginx)', 'nginx-uwsgi',
+                 'nginx-proxy'] + ['wrk (%s)' % sc[0] for sc in SCENARIOS]
+        cmds.sort(key=lambda kc: (order.index(kc[0]) if kc[0] in order else len(order), kc[0]))
         for key, cmd in cmds:
-            w('  %-22s %s' % (key, cmd))
+            w('  %-20s %s' % (key, cmd))
 
     notes_path = os.path.join(work, 'notes.txt')
     notes = open(notes_path).read().strip() if os.path.exists(notes_path) else ''

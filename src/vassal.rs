@@ -12,6 +12,7 @@ use emperor_proto::app::{App, Outcome, Request, Responder, ResponseInfo};
 use emperor_python::{Apps, Interpreter, Setup, ThreadAttachment, WsgiApp, WsgiSettings};
 use emperor_sys::process::{self, Forked};
 use emperor_vassal::master::Identity;
+use emperor_vassal::reqlog::RequestLog;
 use emperor_vassal::static_files::StaticFiles;
 use emperor_vassal::worker::{ThreadApps, WorkerSettings};
 use emperor_vassal::{Runtime, log};
@@ -195,6 +196,11 @@ pub fn run(cfg: VassalConfig, effective: &Effective, args: &[String], ctx: &Cont
         }
         files
     });
+    let mut request_log = RequestLog::new(effective.text("log-format").as_deref());
+    request_log.disabled = cfg.disable_logging;
+    request_log.log_4xx = effective.flag("log-4xx");
+    request_log.log_5xx = effective.flag("log-5xx");
+    request_log.x_forwarded_for = effective.flag("log-x-forwarded-for");
     let settings = WorkerSettings {
         buffer_size: usize::try_from(cfg.buffer_size).unwrap_or(4096).max(512),
         memory_body_limit: if cfg.post_buffering > 0 {
@@ -207,7 +213,7 @@ pub fn run(cfg: VassalConfig, effective: &Effective, args: &[String], ctx: &Cont
         harakiri: u64::from(cfg.harakiri),
         max_requests: cfg.max_requests,
         reload_mercy: Duration::from_secs(effective.number("worker-reload-mercy").unwrap_or(60)),
-        disable_logging: cfg.disable_logging,
+        request_log,
         hostname: ctx.host.hostname.clone().into_bytes(),
         static_files,
     };

@@ -554,3 +554,161 @@ fn abstract_and_shared_sockets() {
     assert_eq!(r.text(), "Hello World\n", "uwsgi on the abstract socket");
     stop(p);
 }
+
+#[test]
+fn log_format_and_log_5xx_with_disable_logging() {
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut p = Proc::start(&[
+        "--http-socket",
+        &addr,
+        "--wsgi-file",
+        &app("boom.py"),
+        "--log-format",
+        "REQ %(method) %(uri) -> %(status) %(size)b by %(uagent)",
+    ]);
+    p.wait_port(port);
+    let (ok, _) = curl(&["-A", "tester/1", &format!("http://127.0.0.1:{port}/ok")]);
+    assert!(ok);
+    assert!(
+        p.wait_log("REQ GET /ok -> 200 5b by tester/1", Duration::from_secs(5)),
+        "{}",
+        p.log()
+    );
+    stop(p);
+
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut p = Proc::start(&[
+        "--http-socket",
+        &addr,
+        "--wsgi-file",
+        &app("boom.py"),
+        "--disable-logging",
+        "--log-5xx",
+    ]);
+    p.wait_port(port);
+    assert_eq!(http_get(port, "/ok").status, 200);
+    assert_eq!(http_get(port, "/fail").status, 500);
+    assert!(
+        p.wait_log("GET /fail => generated", Duration::from_secs(5)),
+        "{}",
+        p.log()
+    );
+    assert!(
+        !p.log().contains("GET /ok =>"),
+        "only 5xx are logged:\n{}",
+        p.log()
+    );
+    stop(p);
+}
+
+#[test]
+fn sockets_inherited_from_systemd_and_on_fd0() {
+    // systemd socket activation: LISTEN_FDS / LISTEN_PID, matched to the configured address.
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut p = {
+        use std::os::unix::process::CommandExt;
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("emperor.log");
+        let file = std::fs::File::create(&log).unwrap();
+        let child = std::process::Command::new("systemd-socket-activate")
+            .args([
+                "-l",
+                &addr,
+                env!("CARGO_BIN_EXE_emperor"),
+                "--http-socket",
+                &addr,
+                "--wsgi-file",
+                &app("hello.py"),
+            ])
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .stdout(file.try_clone().unwrap())
+            .stderr(file)
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        Proc { child, dir, log }
+    };
+    // systemd-socket-activate binds first and execs emperor on the first connection.
+    p.wait_port(port);
+    assert_eq!(http_get(port, "/").text(), "Hello World\n", "{}", p.log());
+    assert!(
+        !p.log().contains("socket bound"),
+        "the inherited socket is used, none is bound: {}",
+        p.log()
+    );
+    stop(p);
+
+    // On-demand: a listening socket on fd 0 and no socket configured.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("emperor.log");
+    let file = std::fs::File::create(&log).unwrap();
+    let child = {
+        use std::os::unix::process::CommandExt;
+        std::process::Command::new(env!("CARGO_BIN_EXE_emperor"))
+            .args(["--wsgi-file", &app("hello.py")])
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .stdin(std::process::Stdio::from(std::os::fd::OwnedFd::from(
+                listener,
+            )))
+            .stdout(file.try_clone().unwrap())
+            .stderr(file)
+            .process_group(0)
+            .spawn()
+            .unwrap()
+    };
+    let p = Proc { child, dir, log };
+    let packet = uwsgi_packet(
+        &[
+            ("REQUEST_METHOD", "GET"),
+            ("PATH_INFO", "/"),
+            ("SERVER_PROTOCOL", "HTTP/1.0"),
+        ],
+        b"",
+    );
+    let ok = support::wait_for(Duration::from_secs(15), || {
+        TcpStream::connect(("127.0.0.1", port))
+            .ok()
+            .map(|mut s| raw_exchange(&mut s, &packet))
+            .filter(|r| !r.is_empty())
+    });
+    let r = Response::parse(&ok.expect("fd 0 socket serves"));
+    assert_eq!(r.text(), "Hello World\n");
+    stop(p);
+}
+
+#[test]
+fn need_app_exits_22_when_the_app_does_not_import() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("broken.py"),
+        "import does_not_exist_anywhere\n",
+    )
+    .unwrap();
+    let file = dir.path().join("broken.py").display().to_string();
+    let mut p = Proc::start(&[
+        "--http-socket",
+        "127.0.0.1:0",
+        "--wsgi-file",
+        &file,
+        "--need-app",
+    ]);
+    let status = support::wait_for(Duration::from_secs(15), || {
+        p.child.try_wait().ok().flatten()
+    })
+    .expect("exits");
+    assert_eq!(status.code(), Some(22), "{}", p.log());
+    let log = p.log();
+    assert!(
+        log.contains("ModuleNotFoundError: No module named 'does_not_exist_anywhere'"),
+        "{log}"
+    );
+    assert!(log.contains("*** no app loaded. GAME OVER ***"), "{log}");
+    p.assert_nothing_left();
+}

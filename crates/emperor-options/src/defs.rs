@@ -680,17 +680,17 @@ pub const OPTIONS: &[OptionDef] = &[
     opt("log-format", Kind::Str)
         .aliases(&["logformat"])
         .doc("format of the request log line, with uWSGI's `%(var)` variables")
-        .planned(),
+        .implemented(),
     opt("logformat-strftime", Kind::Flag)
         .aliases(&["log-format-strftime"])
         .doc("expand strftime directives in `log-format`")
         .planned(),
     opt("log-4xx", Kind::Flag)
         .doc("log requests answered 4xx even when `disable-logging` is set")
-        .planned(),
+        .implemented(),
     opt("log-5xx", Kind::Flag)
         .doc("log requests answered 5xx even when `disable-logging` is set")
-        .planned(),
+        .implemented(),
     opt("log-slow", Kind::Int)
         .doc("log requests slower than this many milliseconds even when `disable-logging` is set")
         .planned(),
@@ -699,7 +699,7 @@ pub const OPTIONS: &[OptionDef] = &[
         .planned(),
     opt("log-x-forwarded-for", Kind::Flag)
         .doc("log the client address from X-Forwarded-For instead of the peer's")
-        .planned(),
+        .implemented(),
     opt("log-master", Kind::Flag)
         .doc("have the master write every log line, the workers passing theirs to it")
         .planned()

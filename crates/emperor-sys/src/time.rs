@@ -37,3 +37,23 @@ pub fn ctime(secs: u64) -> String {
         String::from_utf8_lossy(&buf[..n]).into_owned()
     }
 }
+
+/// Apache-style local time, e.g. `21/Nov/2026:23:51:24 +0000` (`%(ltime)` in `log-format`).
+pub fn apache_time(secs: u64) -> String {
+    let t = libc::time_t::try_from(secs).unwrap_or(0);
+    // SAFETY: as in `ctime`: plain data, bounded buffer.
+    unsafe {
+        let mut tm: libc::tm = std::mem::zeroed();
+        if libc::localtime_r(&raw const t, &raw mut tm).is_null() {
+            return secs.to_string();
+        }
+        let mut buf = [0u8; 64];
+        let n = libc::strftime(
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            c"%d/%b/%Y:%H:%M:%S %z".as_ptr(),
+            &raw const tm,
+        );
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    }
+}

@@ -22,6 +22,7 @@ use emperor_sys::process::Forked;
 pub mod listeners;
 pub mod log;
 pub mod master;
+pub mod reqlog;
 pub mod scoreboard;
 pub mod static_files;
 pub mod worker;

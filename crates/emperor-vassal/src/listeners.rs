@@ -26,6 +26,8 @@ pub struct Listener {
     pub unix_path: Option<PathBuf>,
     /// Whether this is a `shared-socket`.
     pub shared: bool,
+    /// Whether it was inherited (systemd `LISTEN_FDS`, fd 0) rather than bound here.
+    pub inherited: bool,
 }
 
 impl Listener {
@@ -111,6 +113,7 @@ pub fn bind_shared(cfg: &VassalConfig) -> Result<Vec<Listener>, String> {
                 server_port: server_port(&spec.name, &spec.addr),
                 unix_path,
                 shared: true,
+                inherited: false,
             })
         })
         .collect()
@@ -129,6 +132,7 @@ pub fn bind_all(cfg: &VassalConfig, shared: &[Listener]) -> Result<Vec<Listener>
     }
     let mut out = Vec::new();
     for spec in &cfg.sockets {
+        let before = inherited.len();
         let (fd, unix_path) = match spec.addr {
             SocketAddr::Shared(i) => (nix_dup(shared[i].raw())?, None),
             _ => bind_one(spec, cfg, &mut inherited)?,
@@ -151,6 +155,7 @@ pub fn bind_all(cfg: &VassalConfig, shared: &[Listener]) -> Result<Vec<Listener>
             server_port: server_port(&spec.name, &spec.addr),
             unix_path,
             shared: false,
+            inherited: inherited.len() < before,
         });
     }
     if cfg.sockets.is_empty() {
@@ -165,6 +170,7 @@ pub fn bind_all(cfg: &VassalConfig, shared: &[Listener]) -> Result<Vec<Listener>
                 server_port: port,
                 unix_path: None,
                 shared: false,
+                inherited: true,
             });
         }
     }

@@ -139,12 +139,13 @@ fn start<R: Runtime>(
     }
     for l in &all {
         log::line(&format!(
-            "{} socket bound at {} fd {}",
+            "{} socket {} at {} fd {}",
             if l.protocol == emperor_options::typed::Protocol::Http {
                 "http"
             } else {
                 "uwsgi"
             },
+            if l.inherited { "inherited" } else { "bound" },
             l.name,
             l.raw()
         ));

@@ -39,6 +39,7 @@ use mio::{Events, Interest, Poll, Token, Waker};
 
 use crate::listeners::Listener;
 use crate::log;
+use crate::reqlog::{self, RequestLog};
 use crate::scoreboard::{CoreField, Field, Scoreboard};
 use crate::static_files::{Lookup, StaticFiles};
 
@@ -59,7 +60,8 @@ pub struct WorkerSettings {
     pub max_requests: u64,
     /// `worker-reload-mercy`.
     pub reload_mercy: Duration,
-    pub disable_logging: bool,
+    /// The request log (`disable-logging`, `log-format`, `log-4xx`…).
+    pub request_log: RequestLog,
     /// `SERVER_NAME` for HTTP requests (the host name, as uWSGI).
     pub hostname: Vec<u8>,
     /// Static file rules; `None` when the vassal has none.
@@ -812,8 +814,11 @@ impl Handler<'_> {
             let len = request_body.len().to_string();
             vars.push(b"CONTENT_LENGTH", len.as_bytes());
         }
-        let vars_count = vars.len();
-        let (method, uri, proto, addr) = request_summary(&vars);
+        let captured = self
+            .s
+            .request_log
+            .enabled()
+            .then(|| self.s.request_log.capture(&vars, head_len));
         let mut responder = ConnResponder::new(&mut conn.file, framing);
         if stopping {
             responder.close_after = true;
@@ -846,29 +851,25 @@ impl Handler<'_> {
             outcome
         };
         self.finish_request(started, outcome, !static_request, tx);
-        if !self.s.disable_logging {
-            let total: u64 = (0..self.sb.slots())
-                .map(|w| self.sb.get(w, Field::Requests))
-                .sum();
-            log::line(&format!(
-                "[pid: {}|app: 0|req: {}/{}] {} () {{{} vars in {} bytes}} [{}] {} {} => generated {} bytes in {} msecs ({} {}) {} headers in {} bytes (1 switches on core {})",
-                self.pid,
-                self.sb.get(i, Field::Requests),
-                total,
-                addr,
-                vars_count,
-                head_len,
-                emperor_sys::time::ctime(start_unix),
-                method,
-                uri,
-                info.body_bytes,
-                started.elapsed().as_millis(),
-                proto,
-                info.status,
+        if let Some(captured) = &captured {
+            let done = reqlog::Done {
+                status: info.status,
+                body_bytes: info.body_bytes,
+                sent: tx,
                 headers,
-                tx.saturating_sub(info.body_bytes),
-                c,
-            ));
+                micros: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+                start_unix,
+                pid: self.pid,
+                worker: i,
+                core: c,
+                worker_requests: self.sb.get(i, Field::Requests),
+                total_requests: (0..self.sb.slots())
+                    .map(|w| self.sb.get(w, Field::Requests))
+                    .sum(),
+            };
+            if let Some(line) = self.s.request_log.line(captured, &done) {
+                log::line(&line);
+            }
         }
         match outcome {
             Outcome::ClientGone => None,
@@ -957,21 +958,6 @@ impl Handler<'_> {
 enum BodySpec {
     Length(u64),
     Chunked,
-}
-
-fn text(v: Option<&[u8]>) -> String {
-    v.map(|b| String::from_utf8_lossy(b).into_owned())
-        .unwrap_or_default()
-}
-
-fn request_summary(vars: &Vars) -> (String, String, String, String) {
-    let uri = vars.get(b"REQUEST_URI").or_else(|| vars.get(b"PATH_INFO"));
-    (
-        text(vars.get(b"REQUEST_METHOD")),
-        text(uri),
-        text(vars.get(b"SERVER_PROTOCOL")),
-        text(vars.get(b"REMOTE_ADDR")),
-    )
 }
 
 /// Reads the whole body: `already` holds the bytes that arrived with the head. Returns the
