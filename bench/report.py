@@ -84,6 +84,8 @@ def main():
     w('  each after a %s s warm-up on a freshly started server; figures are medians,' % meta.get('warmup'))
     w('  spread = (max - min) / median over the runs. Ratios are emperor / peer: rps > 1 and p99 < 1 favour emperor.')
     w('  wrk shares the 2 cores with the servers (and nginx in (c)): compare ratios within this run only.')
+    w('  load average (1/5/15 min) at start: %s, at end: %s (anything else running skews the figures).' % (
+        meta.get('load_start', '?'), meta.get('load_end', '?')))
     w('=' * 100)
 
     rows = read_tsv(os.path.join(work, 'throughput.tsv'))

@@ -14,6 +14,7 @@ use emperor_sys::process::{self, Forked};
 use emperor_vassal::master::Identity;
 use emperor_vassal::reqlog::RequestLog;
 use emperor_vassal::static_files::StaticFiles;
+use emperor_vassal::stats_server::StatsConfig;
 use emperor_vassal::worker::{ThreadApps, WorkerSettings};
 use emperor_vassal::{Runtime, log};
 
@@ -235,15 +236,20 @@ pub fn run(cfg: VassalConfig, effective: &Effective, args: &[String], ctx: &Cont
         (None, Some(prefix)) => prefix,
         (None, None) => String::new(),
     };
-    emperor_vassal::master::run(
-        cfg,
-        runtime,
-        settings,
-        Identity {
-            name,
-            procname_prefix,
-        },
-    )
+    let stats = cfg.stats.clone().map(|addr| StatsConfig {
+        addr,
+        http: effective.flag("stats-http"),
+        minified: effective.flag("stats-minified"),
+        no_cores: effective.flag("stats-no-cores"),
+        chmod: cfg.chmod_socket,
+        timeout: Duration::from_secs(u64::from(cfg.socket_timeout.max(1))),
+        memory_report: effective.flag("memory-report"),
+    });
+    let identity = Identity {
+        name,
+        procname_prefix,
+    };
+    emperor_vassal::master::run(cfg, runtime, settings, identity, stats)
 }
 
 /// The vassal's name for process titles: its config file's stem (`app` for `app.ini`, as

@@ -773,22 +773,22 @@ pub const OPTIONS: &[OptionDef] = &[
         .aliases(&["stats-server"])
         .scope(Scope::Both)
         .doc("serve the stats JSON on this TCP or UNIX address (the emperor's, in that role)")
-        .planned()
+        .implemented()
         .master(),
     opt("stats-http", Kind::Flag)
         .scope(Scope::Both)
         .doc("answer stats requests over HTTP")
-        .planned()
+        .implemented()
         .master(),
     opt("stats-minified", Kind::Flag)
         .aliases(&["stats-min"])
         .scope(Scope::Both)
         .doc("send the stats JSON without indentation")
-        .planned()
+        .implemented()
         .master(),
     opt("stats-no-cores", Kind::Flag)
         .doc("leave per-thread (core) details out of the stats")
-        .planned()
+        .implemented()
         .master(),
     opt("stats-no-metrics", Kind::Flag)
         .doc("leave metrics out of the stats")
@@ -797,12 +797,12 @@ pub const OPTIONS: &[OptionDef] = &[
     opt("memory-report", Kind::Flag)
         .short('m')
         .doc("measure worker memory for the stats and the request log")
-        .planned(),
+        .implemented(),
     // --- emperor ---
     opt("emperor", Kind::List)
         .scope(Scope::Emperor)
         .doc("watch this directory (or glob) and run one vassal per config file in it")
-        .planned(),
+        .implemented(),
     opt("emperor-tyrant", Kind::Flag)
         .scope(Scope::Emperor)
         .doc("run each vassal as the owner of its file")

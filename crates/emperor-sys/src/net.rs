@@ -258,3 +258,45 @@ pub fn set_timeouts(fd: RawFd, timeout: std::time::Duration) -> io::Result<()> {
     setsockopt(&borrowed, sockopt::SendTimeout, &tv)?;
     Ok(())
 }
+
+/// The accept queue of a listening TCP socket: (connections waiting, backlog size), from
+/// `TCP_INFO` (`tcpi_unacked`, `tcpi_sacked` on a listener). `None` for other sockets.
+pub fn listen_queue(fd: RawFd) -> Option<(u64, u64)> {
+    // SAFETY: `info` is plain data the kernel fills; `len` tells it the buffer size.
+    unsafe {
+        let mut info: libc::tcp_info = std::mem::zeroed();
+        let mut len = libc::socklen_t::try_from(std::mem::size_of::<libc::tcp_info>()).ok()?;
+        let r = libc::getsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_INFO,
+            (&raw mut info).cast(),
+            &raw mut len,
+        );
+        (r == 0).then(|| (u64::from(info.tcpi_unacked), u64::from(info.tcpi_sacked)))
+    }
+}
+
+/// Writes without blocking; returns the bytes written (0 when the socket is full).
+pub fn write_nonblocking(fd: RawFd, data: &[u8]) -> io::Result<usize> {
+    // SAFETY: the descriptor is only borrowed for the duration of the call.
+    let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+    match nix::sys::socket::send(
+        borrowed.as_raw_fd(),
+        data,
+        nix::sys::socket::MsgFlags::MSG_DONTWAIT | nix::sys::socket::MsgFlags::MSG_NOSIGNAL,
+    ) {
+        Ok(n) => Ok(n),
+        Err(nix::errno::Errno::EAGAIN) => Ok(0),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Reads without blocking; `Ok(None)` when nothing is there yet, `Ok(Some(0))` at EOF.
+pub fn read_nonblocking(fd: RawFd, buf: &mut [u8]) -> io::Result<Option<usize>> {
+    match nix::sys::socket::recv(fd, buf, nix::sys::socket::MsgFlags::MSG_DONTWAIT) {
+        Ok(n) => Ok(Some(n)),
+        Err(nix::errno::Errno::EAGAIN) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -26,3 +26,38 @@ pub fn readable(fds: &[BorrowedFd<'_>], timeout_ms: u16) -> io::Result<Vec<bool>
         Err(e) => Err(e.into()),
     }
 }
+
+/// Waits until one of `fds` is ready for what is asked (`true`: writing, `false`: reading) or
+/// `timeout_ms` passes. Returns, per descriptor, whether it is ready (or hung up).
+pub fn ready(fds: &[(BorrowedFd<'_>, bool)], timeout_ms: u16) -> io::Result<Vec<bool>> {
+    let mut pollfds: Vec<PollFd<'_>> = fds
+        .iter()
+        .map(|(fd, write)| {
+            PollFd::new(
+                *fd,
+                if *write {
+                    PollFlags::POLLOUT
+                } else {
+                    PollFlags::POLLIN
+                },
+            )
+        })
+        .collect();
+    match nix::poll::poll(&mut pollfds, PollTimeout::from(timeout_ms)) {
+        Ok(_) => Ok(pollfds
+            .iter()
+            .map(|p| {
+                p.revents().is_some_and(|r| {
+                    r.intersects(
+                        PollFlags::POLLIN
+                            | PollFlags::POLLOUT
+                            | PollFlags::POLLHUP
+                            | PollFlags::POLLERR,
+                    )
+                })
+            })
+            .collect()),
+        Err(nix::errno::Errno::EINTR) => Ok(vec![false; fds.len()]),
+        Err(e) => Err(e.into()),
+    }
+}

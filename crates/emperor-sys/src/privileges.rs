@@ -89,3 +89,8 @@ pub fn drop_to(ids: &Ids, initgroups: bool) -> io::Result<()> {
     }
     Ok(())
 }
+
+/// The real uid and gid of this process.
+pub fn current_ids() -> (u32, u32) {
+    (Uid::current().as_raw(), Gid::current().as_raw())
+}

@@ -25,6 +25,8 @@ pub mod master;
 pub mod reqlog;
 pub mod scoreboard;
 pub mod static_files;
+pub mod stats;
+pub mod stats_server;
 pub mod worker;
 
 /// The app runtime a vassal hosts.

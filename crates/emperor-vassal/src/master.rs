@@ -36,6 +36,8 @@ use emperor_sys::signals::numbers::{
 use crate::listeners::{self, Listener};
 use crate::log;
 use crate::scoreboard::{CoreField, Field, Scoreboard};
+use crate::stats::{AppStats, CoreStats, Snapshot, SocketStats, WorkerStats};
+use crate::stats_server::{StatsConfig, StatsServer};
 use crate::worker::{self, WorkerSettings};
 use crate::{EXIT_NO_APP, Runtime};
 
@@ -76,6 +78,9 @@ pub struct Master<R: Runtime> {
     signals: SignalFd,
     settings: WorkerSettings,
     identity: Identity,
+    stats: Option<StatsServer>,
+    /// `memory-report`: the stats show each worker's RSS and VSZ.
+    memory_report: bool,
     exit_code: i32,
 }
 
@@ -99,8 +104,9 @@ pub fn run<R: Runtime>(
     runtime: R,
     settings: WorkerSettings,
     identity: Identity,
+    stats: Option<StatsConfig>,
 ) -> i32 {
-    match start(cfg, runtime, settings, identity) {
+    match start(cfg, runtime, settings, identity, stats) {
         Ok(master) => master.supervise(),
         Err(message) => {
             log::line(&format!("emperor: error: {message}"));
@@ -114,6 +120,7 @@ fn start<R: Runtime>(
     mut runtime: R,
     settings: WorkerSettings,
     identity: Identity,
+    stats: Option<StatsConfig>,
 ) -> Result<Master<R>, String> {
     emperor_sys::signals::ignore_sigpipe();
     if let Some(path) = &cfg.pidfile {
@@ -151,6 +158,11 @@ fn start<R: Runtime>(
         ));
     }
     all.extend(shared);
+    let memory_report = stats.as_ref().is_some_and(|s| s.memory_report);
+    let stats = match stats {
+        Some(stats) => Some(StatsServer::bind(stats, cfg.listen.max(1))?),
+        None => None,
+    };
     if let Some(dir) = &cfg.chdir {
         std::env::set_current_dir(dir)
             .map_err(|e| format!("failed to chdir to `{}`: {e}", dir.display()))?;
@@ -209,6 +221,8 @@ fn start<R: Runtime>(
         signals,
         settings,
         identity,
+        stats,
+        memory_report,
         exit_code: 0,
     })
 }
@@ -237,13 +251,26 @@ impl<R: Runtime> Master<R> {
             {
                 break;
             }
-            let ready =
-                emperor_sys::poll::readable(&[self.signals.as_fd()], 1000).unwrap_or_default();
+            let mut stats = self.stats.take();
+            let ready = {
+                let mut set = vec![(self.signals.as_fd(), false)];
+                if let Some(stats) = &stats {
+                    set.extend(stats.poll_set());
+                }
+                emperor_sys::poll::ready(&set, 1000).unwrap_or_default()
+            };
             if ready.first().copied().unwrap_or(false) {
                 while let Ok(Some((signal, _sender))) = self.signals.read() {
                     self.on_signal(signal);
                 }
             }
+            if let Some(stats) = &mut stats {
+                if ready.iter().skip(1).any(|r| *r) {
+                    stats.on_ready(&ready[1..], &mut || self.snapshot());
+                }
+                stats.sweep();
+            }
+            self.stats = stats;
             self.reap();
             self.check_deadlines();
         }
@@ -547,7 +574,113 @@ impl<R: Runtime> Master<R> {
         }
     }
 
+    /// The stats document, read from the scoreboard now.
+    fn snapshot(&self) -> Snapshot {
+        let sb = &self.scoreboard;
+        let sockets: Vec<SocketStats> = self
+            .listeners
+            .iter()
+            .map(|l| {
+                let (queue, max_queue) = emperor_sys::net::listen_queue(l.raw())
+                    .unwrap_or((0, u64::from(self.cfg.listen)));
+                SocketStats {
+                    name: l.name.clone(),
+                    proto: if l.protocol == emperor_options::typed::Protocol::Http {
+                        "http"
+                    } else {
+                        "uwsgi"
+                    }
+                    .to_owned(),
+                    queue,
+                    max_queue,
+                    shared: l.shared,
+                    can_offload: false,
+                }
+            })
+            .collect();
+        let chdir = self
+            .cfg
+            .chdir
+            .as_ref()
+            .map(|d| d.display().to_string())
+            .unwrap_or_default();
+        let workers = (0..self.slots.len())
+            .map(|i| {
+                let pid = sb.get(i, Field::Pid);
+                let (rss, vsz) = if self.memory_report && pid > 0 {
+                    emperor_sys::process::memory(i32::try_from(pid).unwrap_or(0)).unwrap_or((0, 0))
+                } else {
+                    (0, 0)
+                };
+                let requests = sb.get(i, Field::Requests);
+                let exceptions = sb.get(i, Field::Exceptions);
+                let apps = if self.cfg.apps.is_empty() {
+                    vec![String::new()]
+                } else {
+                    self.cfg.apps.iter().map(|a| a.mountpoint.clone()).collect()
+                };
+                WorkerStats {
+                    id: i as u64 + 1,
+                    pid,
+                    accepting: sb.get(i, Field::Accepting),
+                    requests,
+                    delta_requests: sb.get(i, Field::DeltaRequests),
+                    exceptions,
+                    harakiri_count: sb.get(i, Field::HarakiriCount),
+                    status: if sb.get(i, Field::Busy) > 0 {
+                        "busy"
+                    } else {
+                        "idle"
+                    },
+                    rss,
+                    vsz,
+                    running_time: sb.get(i, Field::RunningTime),
+                    last_spawn: sb.get(i, Field::LastSpawn),
+                    respawn_count: sb.get(i, Field::RespawnCount),
+                    tx: sb.get(i, Field::Tx),
+                    avg_rt: sb.get(i, Field::AvgRt),
+                    apps: apps
+                        .into_iter()
+                        .enumerate()
+                        .map(|(id, mountpoint)| AppStats {
+                            id: id as u64,
+                            mountpoint,
+                            startup_time: 0,
+                            requests,
+                            exceptions,
+                            chdir: chdir.clone(),
+                        })
+                        .collect(),
+                    cores: (0..sb.cores())
+                        .map(|c| CoreStats {
+                            id: c as u64,
+                            requests: sb.core_get(i, c, CoreField::Requests),
+                            in_request: sb.core_get(i, c, CoreField::InRequest),
+                            request_start: sb.core_get(i, c, CoreField::RequestStart),
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        Snapshot {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            vassal: self.identity.name.clone(),
+            listen_queue: sockets.iter().map(|s| s.queue).max().unwrap_or(0),
+            pid: u32::try_from(process::pid()).unwrap_or(0),
+            uid: emperor_sys::privileges::current_ids().0,
+            gid: emperor_sys::privileges::current_ids().1,
+            cwd: std::env::current_dir()
+                .map(|d| d.display().to_string())
+                .unwrap_or_default(),
+            sockets,
+            workers,
+        }
+    }
+
     fn vacuum(&self) {
+        if let Some(stats) = &self.stats {
+            stats.vacuum();
+        }
         if !self.cfg.vacuum {
             return;
         }
