@@ -802,7 +802,7 @@ pub const OPTIONS: &[OptionDef] = &[
     opt("emperor", Kind::List)
         .scope(Scope::Emperor)
         .doc("watch this directory (or glob) and run one vassal per config file in it")
-        .implemented(),
+        .planned(),
     opt("emperor-tyrant", Kind::Flag)
         .scope(Scope::Emperor)
         .doc("run each vassal as the owner of its file")
