@@ -100,9 +100,10 @@ def main():
             d['err'][i] += int(v)
         d['reqs'] += int(reqs)
 
-    w('')
-    w('THROUGHPUT AND LATENCY')
-    w('%-44s %9s %7s %10s %7s %10s  %s' % ('scenario / server', 'req/s', 'spread', 'p99', 'spread',
+    if data:
+        w('')
+        w('THROUGHPUT AND LATENCY')
+        w('%-44s %9s %7s %10s %7s %10s  %s' % ('scenario / server', 'req/s', 'spread', 'p99', 'spread',
                                             'p50', 'errors over all runs'))
     verdicts = []
     for scen, title, desc in SCENARIOS:

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use emperor_options::{Checked, Context, Diagnostic, Mode, Severity, Typed};
 
+mod stats_cli;
 mod vassal;
 
 const USAGE: &str = "\
@@ -17,8 +18,8 @@ emperor: uWSGI's Emperor and vassal runtime for Python WSGI apps
 
 usage:
   emperor check [--verbose] FILE[:section]...   validate config files, print the effective options
-  emperor stats ADDR [--format json]            show a stats socket (not implemented yet)
-  emperor top ADDR                              live view of a stats socket (not implemented yet)
+  emperor stats ADDR [--format json]            show a vassal's stats socket as a table
+  emperor top ADDR [--interval SECS]            live view of a stats socket, like uwsgitop
   emperor [OPTIONS] [FILE.ini|.xml|.json]...    serve an app (a vassal) or, with `--emperor DIR`, the Emperor
 
 Options use uWSGI's names and grammar: `--socket 127.0.0.1:3031`, `--module=app:app`, `-M -p 4`.
@@ -26,20 +27,28 @@ The option table: docs/options.md.
 ";
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().collect();
+    // `std::env::args()` panics on an argument that is not UTF-8; say which one instead.
+    let mut args = Vec::new();
+    for (i, arg) in std::env::args_os().enumerate() {
+        match arg.into_string() {
+            Ok(arg) => args.push(arg),
+            Err(arg) => {
+                eprintln!(
+                    "emperor: error: argument {i} is not valid UTF-8: `{}`",
+                    arg.to_string_lossy()
+                );
+                return ExitCode::from(2);
+            }
+        }
+    }
     run(&args)
 }
 
 fn run(args: &[String]) -> ExitCode {
     match args.get(1).map(String::as_str) {
         Some("check") => check(&args[2..]),
-        Some("stats" | "top") => {
-            eprintln!(
-                "emperor: error: `emperor {}` is not implemented yet",
-                args[1]
-            );
-            ExitCode::FAILURE
-        }
+        Some("stats") => stats_cli::stats(&args[2..]),
+        Some("top") => stats_cli::top(&args[2..]),
         Some("--help" | "-h" | "help") => {
             print!("{USAGE}");
             ExitCode::SUCCESS

@@ -138,7 +138,8 @@ pub fn run(cfg: VassalConfig, effective: &Effective, args: &[String], ctx: &Cont
             return 1;
         }
     } else if let Some(path) = &cfg.daemonize {
-        let under_emperor = ctx.env.contains_key("UWSGI_EMPEROR_FD");
+        // Under an emperor, or re-executed by a reload, `daemonize` only logs.
+        let under_emperor = ctx.env.contains_key("UWSGI_EMPEROR_FD") || ctx.reloading;
         if let Err(e) = log::to_file(path) {
             log::line(&format!(
                 "emperor: error: failed to open log file `{}`: {e}",
@@ -248,6 +249,13 @@ pub fn run(cfg: VassalConfig, effective: &Effective, args: &[String], ctx: &Cont
     let identity = Identity {
         name,
         procname_prefix,
+        cwd: Some(ctx.cwd.clone()),
+        args: args.to_vec(),
+        touch_reload: effective
+            .items("touch-reload")
+            .iter()
+            .map(|i| ctx.cwd.join(i.value.render()))
+            .collect(),
     };
     emperor_vassal::master::run(cfg, runtime, settings, identity, stats)
 }

@@ -224,14 +224,6 @@ fn broken_files_fail_with_file_and_line() {
 
 #[test]
 fn subcommands_and_roles_not_built_yet_say_so() {
-    let out = emperor()
-        .args(["stats", "127.0.0.1:9191"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("`emperor stats` is not implemented yet")
-    );
     let dir = tempfile::tempdir().unwrap();
     let out = emperor()
         .args(["--emperor", &dir.path().display().to_string()])

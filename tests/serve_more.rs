@@ -363,7 +363,11 @@ fn uwsgi_protocol_abuse_never_starves_workers() {
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let r = Response::parse(&raw_exchange(&mut s, &packet));
     assert_eq!(r.status, 200);
-    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "a good request waited {:?}",
+        started.elapsed()
+    );
     // The idle ones were closed by the server.
     for mut s in idle {
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();

@@ -379,7 +379,7 @@ pub const OPTIONS: &[OptionDef] = &[
         .implemented(),
     opt("touch-reload", Kind::List)
         .doc("reload gracefully when this file's modification time changes")
-        .planned()
+        .implemented()
         .master(),
     opt("touch-chain-reload", Kind::List)
         .doc("reload one worker at a time when this file's modification time changes")

@@ -268,18 +268,32 @@ fn exec_file<'py>(py: Python<'py>, path: &Path) -> Result<Bound<'py, PyAny>, Str
     if !absolute.is_file() {
         return Err(format!("failed to open python file {}", path.display()));
     }
+    // Compiled from the source each time, never through a `__pycache__` file: a file edited
+    // within the same second at the same size must not run stale bytecode after a reload
+    // (uWSGI compiles the file too).
+    let source = std::fs::read(&absolute)
+        .map_err(|e| format!("failed to read python file {}: {e}", path.display()))?;
     let run = || -> PyResult<Bound<'py, PyAny>> {
-        let machinery = py.import("importlib.machinery")?;
-        let util = py.import("importlib.util")?;
-        // An explicit loader: `.wsgi` is no suffix importlib knows.
-        let loader = machinery
-            .getattr("SourceFileLoader")?
-            .call1((name.as_str(), absolute.as_os_str()))?;
-        let spec = util.call_method1("spec_from_loader", (name.as_str(), &loader))?;
-        let module = util.call_method1("module_from_spec", (&spec,))?;
+        let builtins = py.import("builtins")?;
+        let filename = absolute.to_string_lossy().into_owned();
+        let code = builtins.getattr("compile")?.call1((
+            PyBytes::new(py, &source),
+            filename.as_str(),
+            "exec",
+            0,
+            true,
+        ))?;
+        let module = py
+            .import("types")?
+            .getattr("ModuleType")?
+            .call1((name.as_str(),))?;
+        module.setattr("__file__", filename.as_str())?;
         let modules = py.import("sys")?.getattr("modules")?;
         modules.set_item(name.as_str(), &module)?;
-        if let Err(e) = loader.call_method1("exec_module", (&module,)) {
+        if let Err(e) = builtins
+            .getattr("exec")?
+            .call1((&code, module.getattr("__dict__")?))
+        {
             let _ = modules.del_item(name.as_str());
             return Err(e);
         }

@@ -300,3 +300,32 @@ pub fn read_nonblocking(fd: RawFd, buf: &mut [u8]) -> io::Result<Option<usize>> 
         Err(e) => Err(e.into()),
     }
 }
+
+/// The environment variable a reloading master passes its listeners in: one `FD:NAME` per
+/// line, `NAME` being the socket as configured.
+pub const RELOAD_FDS_VAR: &str = "EMPEROR_RELOAD_FDS";
+
+/// Listeners handed over by the previous master of a reload (`EMPEROR_RELOAD_FDS`), by name.
+/// The variable is removed; descriptors that are not listening sockets are ignored.
+pub fn reload_listeners() -> Vec<(String, OwnedFd)> {
+    let Ok(value) = std::env::var(RELOAD_FDS_VAR) else {
+        return Vec::new();
+    };
+    // SAFETY: called at startup, before any thread exists.
+    unsafe { std::env::remove_var(RELOAD_FDS_VAR) };
+    value
+        .lines()
+        .filter_map(|line| {
+            let (fd, name) = line.split_once(':')?;
+            let fd: RawFd = fd.parse().ok()?;
+            if fd < 3 || !is_listening_socket(fd) {
+                return None;
+            }
+            // SAFETY: the previous master passed this descriptor to us across exec and
+            // nothing else in this process owns it.
+            let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+            let _ = set_cloexec(fd, true);
+            Some((name.to_owned(), owned))
+        })
+        .collect()
+}

@@ -259,3 +259,19 @@ pub fn set_title(title: &str) {
         area[n..].fill(0);
     }
 }
+
+/// Replaces this process with a fresh run of `program` (same pid), with `env` added:
+/// the vassal master's reload. Descriptors without close-on-exec survive. Returns only on
+/// failure.
+pub fn exec(program: &std::path::Path, args: &[String], env: &[(&str, String)]) -> io::Error {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = std::process::Command::new(program);
+    cmd.args(args.iter().skip(1));
+    if let Some(arg0) = args.first() {
+        cmd.arg0(arg0);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.exec()
+}

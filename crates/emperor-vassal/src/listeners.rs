@@ -99,13 +99,35 @@ fn bind_one(
     }
 }
 
-/// Binds the `shared-socket`s. Call before dropping privileges.
-pub fn bind_shared(cfg: &VassalConfig) -> Result<Vec<Listener>, String> {
-    let mut inherited = Vec::new();
+/// Sockets this process inherited, by name: from the previous master of a reload
+/// (`EMPEROR_RELOAD_FDS`), from systemd (`LISTEN_FDS`), or on fd 0 (an on-demand emperor,
+/// only when no socket is configured). Call once, at startup.
+pub fn inherited(cfg: &VassalConfig) -> Result<Vec<(String, OwnedFd)>, String> {
+    let mut inherited = net::reload_listeners();
+    inherited.extend(
+        net::systemd_listeners()
+            .into_iter()
+            .map(|fd| (net::local_name(&fd), fd)),
+    );
+    if cfg.sockets.is_empty() && inherited.is_empty() && net::is_listening_socket(0) {
+        let fd = nix_dup(0)?;
+        inherited.push((net::local_name(&fd), fd));
+    }
+    Ok(inherited)
+}
+
+/// Binds the `shared-socket`s (or takes them from `inherited`). Call before dropping
+/// privileges.
+pub fn bind_shared(
+    cfg: &VassalConfig,
+    inherited: &mut Vec<(String, OwnedFd)>,
+) -> Result<Vec<Listener>, String> {
     cfg.shared_sockets
         .iter()
         .map(|spec| {
-            let (fd, unix_path) = bind_one(spec, cfg, &mut inherited)?;
+            let before = inherited.len();
+            let (fd, unix_path) = bind_one(spec, cfg, inherited)?;
+            let was_inherited = inherited.len() < before;
             Ok(Listener {
                 fd,
                 name: spec.name.clone(),
@@ -113,23 +135,18 @@ pub fn bind_shared(cfg: &VassalConfig) -> Result<Vec<Listener>, String> {
                 server_port: server_port(&spec.name, &spec.addr),
                 unix_path,
                 shared: true,
-                inherited: false,
+                inherited: was_inherited,
             })
         })
         .collect()
 }
 
 /// Binds the other sockets (after `shared` were bound), reusing inherited ones.
-pub fn bind_all(cfg: &VassalConfig, shared: &[Listener]) -> Result<Vec<Listener>, String> {
-    let mut inherited: Vec<(String, OwnedFd)> = net::systemd_listeners()
-        .into_iter()
-        .map(|fd| (net::local_name(&fd), fd))
-        .collect();
-    if cfg.sockets.is_empty() && net::is_listening_socket(0) {
-        // An on-demand emperor passes the socket on fd 0.
-        let fd = nix_dup(0)?;
-        inherited.push((net::local_name(&fd), fd));
-    }
+pub fn bind_all(
+    cfg: &VassalConfig,
+    shared: &[Listener],
+    mut inherited: Vec<(String, OwnedFd)>,
+) -> Result<Vec<Listener>, String> {
     let mut out = Vec::new();
     for spec in &cfg.sockets {
         let before = inherited.len();

@@ -22,6 +22,7 @@
 //! that dies within a second of its spawn is respawned after 1 s, then 2 s, 4 s … up to 30 s;
 //! one that lived 10 s resets its backoff. uWSGI sleeps in the master loop instead.
 
+use std::fmt::Write as _;
 use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
@@ -49,6 +50,11 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     Running,
+    /// Reloading: the workers finish their requests, then the master re-executes itself,
+    /// keeping its pid and its listeners.
+    Reloading {
+        kill_at: Instant,
+    },
     /// Stopping; `brutal` once workers were sent SIGINT.
     Stopping {
         brutal: bool,
@@ -79,6 +85,8 @@ pub struct Master<R: Runtime> {
     settings: WorkerSettings,
     identity: Identity,
     stats: Option<StatsServer>,
+    /// The last seen state (modification time) of each `touch-reload` file.
+    touched: Vec<Option<std::time::SystemTime>>,
     /// `memory-report`: the stats show each worker's RSS and VSZ.
     memory_report: bool,
     exit_code: i32,
@@ -95,6 +103,13 @@ pub struct Identity {
     pub name: String,
     /// `procname-prefix` (`procname-prefix-spaced` adds the space).
     pub procname_prefix: String,
+    /// The directory the vassal started in, restored before a reload re-executes it.
+    pub cwd: Option<std::path::PathBuf>,
+    /// The command line, kept before process titles overwrite the argument area: a reload
+    /// re-reads the configuration from it and re-executes it.
+    pub args: Vec<String>,
+    /// `touch-reload`: files whose modification (or appearance, or removal) reloads.
+    pub touch_reload: Vec<std::path::PathBuf>,
 }
 
 /// Starts a vassal: everything up to the first fork, then the supervision loop. Returns the
@@ -123,11 +138,16 @@ fn start<R: Runtime>(
     stats: Option<StatsConfig>,
 ) -> Result<Master<R>, String> {
     emperor_sys::signals::ignore_sigpipe();
+    // Signals are blocked and queued from the very start: a SIGHUP or SIGTERM that arrives
+    // while the app loads is handled once the loop runs, instead of killing the master.
+    let signals =
+        SignalFd::new(MASTER_SIGNALS).map_err(|e| format!("failed to set up signals: {e}"))?;
     if let Some(path) = &cfg.pidfile {
         std::fs::write(path, format!("{}\n", process::pid()))
             .map_err(|e| format!("failed to write pidfile `{}`: {e}", path.display()))?;
     }
-    let shared = listeners::bind_shared(&cfg)?;
+    let mut inherited = listeners::inherited(&cfg)?;
+    let shared = listeners::bind_shared(&cfg, &mut inherited)?;
     let ids = emperor_sys::privileges::resolve(cfg.uid.as_deref(), cfg.gid.as_deref())
         .map_err(|e| e.to_string())?;
     let drop_now = cfg.chown_socket.is_none();
@@ -135,7 +155,7 @@ fn start<R: Runtime>(
     if dropping && drop_now {
         drop_privileges(&cfg, &ids)?;
     }
-    let mut all = listeners::bind_all(&cfg, &shared)?;
+    let mut all = listeners::bind_all(&cfg, &shared, inherited)?;
     if dropping && !drop_now {
         drop_privileges(&cfg, &ids)?;
     }
@@ -194,8 +214,7 @@ fn start<R: Runtime>(
     }
     let scoreboard = Scoreboard::new(cfg.processes as usize, cfg.threads.max(1) as usize)
         .map_err(|e| format!("failed to map the scoreboard: {e}"))?;
-    let signals =
-        SignalFd::new(MASTER_SIGNALS).map_err(|e| format!("failed to set up signals: {e}"))?;
+    let touched = identity.touch_reload.iter().map(|p| modified(p)).collect();
     let now = Instant::now();
     let slots = (0..cfg.processes)
         .map(|_| Slot {
@@ -221,6 +240,7 @@ fn start<R: Runtime>(
         signals,
         settings,
         identity,
+        touched,
         stats,
         memory_report,
         exit_code: 0,
@@ -228,6 +248,14 @@ fn start<R: Runtime>(
 }
 
 fn drop_privileges(cfg: &VassalConfig, ids: &emperor_sys::privileges::Ids) -> Result<(), String> {
+    // After a reload the master already runs as the target user and cannot change groups.
+    let (uid, gid) = emperor_sys::privileges::current_ids();
+    if ids.uid.is_none_or(|u| u == uid)
+        && ids.gid.is_none_or(|g| g == gid)
+        && !emperor_sys::privileges::is_root()
+    {
+        return Ok(());
+    }
     emperor_sys::privileges::drop_to(ids, !cfg.no_initgroups).map_err(|e| {
         format!(
             "failed to drop privileges to uid {:?} gid {:?}: {e}",
@@ -246,10 +274,11 @@ impl<R: Runtime> Master<R> {
     fn supervise(mut self) -> i32 {
         loop {
             self.respawn_due();
-            if let Phase::Stopping { .. } = self.phase
-                && self.slots.iter().all(|s| s.pid.is_none())
-            {
-                break;
+            let all_gone = self.slots.iter().all(|s| s.pid.is_none());
+            match self.phase {
+                Phase::Stopping { .. } if all_gone => break,
+                Phase::Reloading { .. } if all_gone => self.exec_reload(),
+                _ => {}
             }
             let mut stats = self.stats.take();
             let ready = {
@@ -273,6 +302,7 @@ impl<R: Runtime> Master<R> {
             self.stats = stats;
             self.reap();
             self.check_deadlines();
+            self.check_touches();
         }
         self.vacuum();
         log::line("goodbye to emperor.");
@@ -281,16 +311,7 @@ impl<R: Runtime> Master<R> {
 
     fn on_signal(&mut self, signal: i32) {
         match signal {
-            SIGHUP if self.phase == Phase::Running => {
-                log::line("...gracefully reloading workers...");
-                let mercy = Instant::now() + self.settings.reload_mercy;
-                for slot in &mut self.slots {
-                    if let Some(pid) = slot.pid {
-                        let _ = process::kill(pid, SIGHUP);
-                        slot.kill_at = Some(mercy);
-                    }
-                }
-            }
+            SIGHUP if self.phase == Phase::Running => self.reload(),
             SIGTERM | SIGINT | SIGQUIT => self.stop(signal != SIGTERM),
             SIGUSR1 => self.log_stats(),
             SIGUSR2 => self.log_requests(),
@@ -301,8 +322,104 @@ impl<R: Runtime> Master<R> {
         }
     }
 
+    /// A graceful reload (SIGHUP): the new configuration is checked first; if it has errors
+    /// the running workers keep serving. Otherwise the workers finish their requests and the
+    /// master re-executes itself (same pid), handing its listeners over: nothing closes them,
+    /// so connections arriving meanwhile wait in the listen queue and none is refused.
+    fn reload(&mut self) {
+        let args = self.identity.args.clone();
+        let ctx = emperor_options::Context::current();
+        let checked = emperor_options::from_command_line(&ctx, &args, emperor_options::Mode::Start);
+        if checked.has_errors() {
+            for d in checked.diagnostics.iter().filter(|d| d.is_error()) {
+                log::line(&d.to_string());
+            }
+            log::line(
+                "*** reload refused: the new configuration has errors; the running workers keep serving ***",
+            );
+            return;
+        }
+        log::line(
+            "...gracefully reloading: workers finish their requests, then the master re-executes itself...",
+        );
+        let kill_at = Instant::now() + self.settings.reload_mercy;
+        self.phase = Phase::Reloading { kill_at };
+        for slot in &mut self.slots {
+            slot.respawn_at = None;
+            if let Some(pid) = slot.pid {
+                let _ = process::kill(pid, SIGHUP);
+                slot.kill_at = Some(kill_at);
+            }
+        }
+    }
+
+    /// Re-executes the master with the same command line, keeping the listeners. Returns
+    /// only if `exec` failed; the master then goes on with new workers.
+    fn exec_reload(&mut self) {
+        let mut fds = String::new();
+        for l in &self.listeners {
+            if emperor_sys::net::set_cloexec(l.raw(), false).is_ok() {
+                let _ = writeln!(fds, "{}:{}", l.raw(), l.name);
+            }
+        }
+        let reloads = std::env::var("UWSGI_RELOADS")
+            .ok()
+            .and_then(|r| r.parse::<u64>().ok())
+            .unwrap_or(0)
+            + 1;
+        let args = &self.identity.args;
+        let program =
+            std::env::current_exe().unwrap_or_else(|_| std::path::PathBuf::from(&args[0]));
+        if let Some(cwd) = &self.identity.cwd {
+            let _ = std::env::set_current_dir(cwd);
+        }
+        log::line(&format!("binary reloading emperor (reload {reloads})..."));
+        let error = process::exec(
+            &program,
+            args,
+            &[
+                (emperor_sys::net::RELOAD_FDS_VAR, fds),
+                ("UWSGI_RELOADS", reloads.to_string()),
+            ],
+        );
+        log::line(&format!(
+            "*** reload failed: cannot re-execute `{}`: {error}; respawning the workers ***",
+            program.display()
+        ));
+        for l in &self.listeners {
+            let _ = emperor_sys::net::set_cloexec(l.raw(), true);
+        }
+        self.phase = Phase::Running;
+        let now = Instant::now();
+        for slot in &mut self.slots {
+            slot.respawn_at = Some(now);
+        }
+    }
+
+    /// `touch-reload`: a file modified, created or removed since the last look reloads.
+    fn check_touches(&mut self) {
+        if self.phase != Phase::Running {
+            return;
+        }
+        for (i, path) in self.identity.touch_reload.iter().enumerate() {
+            let now = modified(path);
+            if now != self.touched[i] {
+                self.touched[i] = now;
+                log::line(&format!(
+                    "*** {} has been touched... grace them all !!! ***",
+                    path.display()
+                ));
+                self.reload();
+                return;
+            }
+        }
+    }
+
     fn stop(&mut self, brutal: bool) {
         let escalate = matches!(self.phase, Phase::Stopping { .. });
+        if let Phase::Reloading { .. } = self.phase {
+            log::line("stop requested during a reload: stopping instead");
+        }
         let brutal = brutal || escalate;
         if let Phase::Stopping { brutal: true, .. } = self.phase {
             return;
@@ -352,7 +469,7 @@ impl<R: Runtime> Master<R> {
                     .core_set(index, core, CoreField::HarakiriDeadline, 0);
             }
             self.scoreboard.set(index, Field::Accepting, 0);
-            if matches!(self.phase, Phase::Stopping { .. }) {
+            if matches!(self.phase, Phase::Stopping { .. } | Phase::Reloading { .. }) {
                 log::line(&format!("worker {id} (pid: {pid}) stopped ({exit})"));
                 continue;
             }
@@ -517,7 +634,7 @@ impl<R: Runtime> Master<R> {
                 }
             }
         }
-        if let Phase::Stopping { kill_at, .. } = self.phase
+        if let Phase::Stopping { kill_at, .. } | Phase::Reloading { kill_at } = self.phase
             && kill_at <= now
         {
             for slot in &mut self.slots {
@@ -693,4 +810,9 @@ impl<R: Runtime> Master<R> {
             let _ = std::fs::remove_file(pidfile);
         }
     }
+}
+
+/// A file's modification time, `None` when it does not exist.
+fn modified(path: &std::path::Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }

@@ -83,6 +83,8 @@ struct Conn {
     deadline: Instant,
     blocking: bool,
     registered: bool,
+    /// Requests served on this connection (0: a request may be on its way).
+    served: u32,
 }
 
 enum Next {
@@ -478,9 +480,10 @@ impl<'a> Worker<'a> {
         for l in self.listeners {
             let _ = emperor_sys::net::epoll_remove(self.poll.as_raw_fd(), l.raw());
         }
-        // Idle keep-alive connections are closed; requests in progress finish (on this
-        // thread they already have; Python threads finish theirs before the worker exits).
-        self.conns.clear();
+        // Idle keep-alive connections are closed. A connection accepted but whose request has
+        // not fully arrived is kept and served (then closed): closing it would drop a request
+        // the client already sent. Its read deadline bounds the wait.
+        self.conns.retain(|_, c| c.served == 0 || c.filled > 0);
     }
 
     fn recycle_due(&self) -> bool {
@@ -511,6 +514,7 @@ impl<'a> Worker<'a> {
                         deadline: Instant::now() + self.s.socket_timeout,
                         blocking: false,
                         registered: false,
+                        served: 0,
                     };
                     let token = self.next_token;
                     self.next_token = self.next_token.wrapping_add(1).max(FIRST_CONN);
@@ -654,6 +658,7 @@ impl<'a> Worker<'a> {
 /// Prepares a kept-alive connection for its next request: pipelined bytes move to the front
 /// and the socket goes back to non-blocking. `false`: close it instead.
 fn reuse(conn: &mut Conn, consumed: usize, s: &WorkerSettings) -> bool {
+    conn.served += 1;
     conn.buf.copy_within(consumed..conn.filled, 0);
     conn.filled -= consumed;
     conn.deadline = Instant::now() + s.keepalive_timeout;

@@ -1,0 +1,178 @@
+//! The vassal's lifecycle end to end: graceful reloads that drop nothing and pick up new code,
+//! an invalid edit that leaves the running version serving.
+
+mod support;
+
+use std::net::TcpStream;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use support::{Proc, Response, free_port, raw_exchange};
+
+const V1: &str =
+    "def application(e, sr):\n    sr('200 OK', [('Content-Length', '3')])\n    return [b'v1\\n']\n";
+
+/// One short-lived request; `Err` describes a failure (refused, reset, bad status).
+fn request(port: u16) -> Result<String, String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
+    s.set_read_timeout(Some(Duration::from_secs(30)))
+        .map_err(|e| e.to_string())?;
+    let raw = raw_exchange(&mut s, b"GET / HTTP/1.0\r\n\r\n");
+    if raw.is_empty() {
+        return Err("empty response".into());
+    }
+    let r = Response::parse(&raw);
+    if r.status == 200 {
+        Ok(r.text())
+    } else {
+        Err(format!("status {}", r.status))
+    }
+}
+
+#[test]
+fn sighup_reload_picks_up_new_code_and_drops_no_request() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("app.py"), V1).unwrap();
+    let port = free_port();
+    let ini =
+        format!("[uwsgi]\nhttp-socket = 127.0.0.1:{port}\nwsgi-file = app.py\nprocesses = 2\n");
+    std::fs::write(dir.path().join("app.ini"), ini).unwrap();
+    let mut p = Proc::start_in(dir, &["app.ini"], &[]);
+    p.wait_port(port);
+    assert_eq!(request(port).unwrap(), "v1\n");
+
+    // Clients hammer the vassal while it reloads.
+    let stop = Arc::new(AtomicBool::new(false));
+    let ok = Arc::new(AtomicUsize::new(0));
+    let clients: Vec<_> = (0..4)
+        .map(|_| {
+            let (stop, ok) = (Arc::clone(&stop), Arc::clone(&ok));
+            std::thread::spawn(move || {
+                let mut failures = Vec::new();
+                while !stop.load(Ordering::SeqCst) {
+                    match request(port) {
+                        Ok(_) => {
+                            ok.fetch_add(1, Ordering::SeqCst);
+                        }
+                        Err(e) => failures.push(e),
+                    }
+                }
+                failures
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    std::fs::write(p.dir.path().join("app.py"), V1.replace("v1", "v2")).unwrap();
+    p.signal("HUP");
+    assert!(
+        p.wait_log("binary reloading emperor", Duration::from_secs(20)),
+        "{}",
+        p.log()
+    );
+    let upgraded = support::wait_for(Duration::from_secs(20), || {
+        request(port).ok().filter(|b| b == "v2\n")
+    });
+    assert!(
+        upgraded.is_some(),
+        "the new code serves after the reload:\n{}",
+        p.log()
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    stop.store(true, Ordering::SeqCst);
+    let failures: Vec<String> = clients
+        .into_iter()
+        .flat_map(|c| c.join().unwrap())
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "requests failed during the reload: {failures:?}\n{}",
+        p.log()
+    );
+    assert!(
+        ok.load(Ordering::SeqCst) > 50,
+        "the clients kept being served"
+    );
+    assert!(
+        p.child.try_wait().unwrap().is_none(),
+        "the master kept its pid (it re-executed in place)"
+    );
+    assert!(
+        p.log().contains("http socket inherited at"),
+        "the listener was handed over: {}",
+        p.log()
+    );
+    assert_eq!(p.stop(Duration::from_secs(30)), Some(0), "{}", p.log());
+    p.assert_nothing_left();
+}
+
+#[test]
+fn an_invalid_edit_is_refused_and_the_running_version_keeps_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("app.py"), V1).unwrap();
+    let port = free_port();
+    let ini = format!("[uwsgi]\nhttp-socket = 127.0.0.1:{port}\nwsgi-file = app.py\n");
+    std::fs::write(dir.path().join("app.ini"), &ini).unwrap();
+    let mut p = Proc::start_in(dir, &["app.ini"], &[]);
+    p.wait_port(port);
+    std::fs::write(
+        p.dir.path().join("app.ini"),
+        format!("{ini}processes = lots\n"),
+    )
+    .unwrap();
+    p.signal("HUP");
+    assert!(
+        p.wait_log("reload refused", Duration::from_secs(10)),
+        "{}",
+        p.log()
+    );
+    assert!(
+        p.log()
+            .contains("app.ini:4: error: `processes = lots` is not a number"),
+        "{}",
+        p.log()
+    );
+    assert_eq!(
+        request(port).unwrap(),
+        "v1\n",
+        "the running workers still serve"
+    );
+    assert!(!p.log().contains("binary reloading"));
+    assert_eq!(p.stop(Duration::from_secs(30)), Some(0), "{}", p.log());
+    p.assert_nothing_left();
+}
+
+#[test]
+fn touch_reload_on_the_config_file_reloads() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("app.py"), V1).unwrap();
+    let port = free_port();
+    let ini =
+        format!("[uwsgi]\nhttp-socket = 127.0.0.1:{port}\nwsgi-file = app.py\ntouch-reload = %p\n");
+    std::fs::write(dir.path().join("app.ini"), &ini).unwrap();
+    let mut p = Proc::start_in(dir, &["app.ini"], &[]);
+    p.wait_port(port);
+    assert!(
+        p.wait_log("spawned emperor worker 1", Duration::from_secs(20)),
+        "{}",
+        p.log()
+    );
+    std::fs::write(p.dir.path().join("app.py"), V1.replace("v1", "v3")).unwrap();
+    // A new modification time: rewrite the config a moment later.
+    std::thread::sleep(Duration::from_millis(50));
+    std::fs::write(p.dir.path().join("app.ini"), format!("{ini}; touched\n")).unwrap();
+    assert!(
+        p.wait_log(
+            "has been touched... grace them all",
+            Duration::from_secs(10)
+        ),
+        "{}",
+        p.log()
+    );
+    let upgraded = support::wait_for(Duration::from_secs(20), || {
+        request(port).ok().filter(|b| b == "v3\n")
+    });
+    assert!(upgraded.is_some(), "{}", p.log());
+    assert_eq!(p.stop(Duration::from_secs(30)), Some(0), "{}", p.log());
+    p.assert_nothing_left();
+}
