@@ -716,3 +716,36 @@ fn need_app_exits_22_when_the_app_does_not_import() {
     assert!(log.contains("*** no app loaded. GAME OVER ***"), "{log}");
     p.assert_nothing_left();
 }
+
+#[test]
+fn seed_001_mount_points_with_manage_script_name() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["app1", "app2"] {
+        std::fs::write(
+            dir.path().join(format!("{name}.py")),
+            format!("def application(e, sr):\n    b = ('{name} SCRIPT_NAME=%s PATH_INFO=%s' % (e['SCRIPT_NAME'], e['PATH_INFO'])).encode()\n    sr('200 OK', [('Content-Length', str(len(b)))])\n    return [b]\n"),
+        )
+        .unwrap();
+    }
+    let port = free_port();
+    let ini = format!(
+        "[uwsgi]\nsocket = 127.0.0.1:{port}\n; mount apps\nmount = /app1=app1.py\nmount = /app2=app2.py\n; rewrite SCRIPT_NAME and PATH_INFO accordingly\nmanage-script-name = true\n"
+    );
+    std::fs::write(dir.path().join("mount.ini"), ini).unwrap();
+    let mut p = Proc::start_in(dir, &["mount.ini"], &[]);
+    p.wait_port(port);
+    let nginx = Nginx::start(&format!("uwsgi_pass 127.0.0.1:{port};"));
+    let (ok, out) = curl(&[&format!("http://127.0.0.1:{}/app2/some/page", nginx.port)]);
+    assert!(
+        ok && out == "app2 SCRIPT_NAME=/app2 PATH_INFO=/some/page",
+        "{out}\n{}",
+        p.log()
+    );
+    let (ok, out) = curl(&[&format!("http://127.0.0.1:{}/app1", nginx.port)]);
+    assert!(
+        ok && out == "app1 SCRIPT_NAME=/app1 PATH_INFO=",
+        "{out}\n{}",
+        p.log()
+    );
+    stop(p);
+}
