@@ -19,11 +19,13 @@
 //! no alternate screen and no raw mode, so Ctrl-C leaves the terminal as it was) with the
 //! requests per second of each worker computed from the difference between two documents. `top`
 //! stops on Ctrl-C (the default SIGINT action), on `q` + Enter, on EOF of stdin (so
-//! `emperor top ADDR </dev/null` prints one screen), and after [`MAX_FAILURES`] refreshes in a
-//! row fail: the vassal is gone.
+//! `emperor top ADDR </dev/null` prints one screen), when its output is closed
+//! (`emperor top ADDR | head`), and after [`MAX_FAILURES`] refreshes in a row fail: the vassal
+//! is gone.
 //!
 //! The document is read leniently: uWSGI 1.x wrote a subset of today's fields and the Emperor's
 //! stats (`emperor-stats`) have `vassals` instead of `workers`; a missing field shows as `-`.
+//! RSS shows `-` when the server did not measure it (`rss` is 0 without `memory-report`).
 //! Strings from the document are printed with control characters escaped, so a hostile path
 //! cannot move the cursor or rewrite the screen.
 
@@ -129,7 +131,9 @@ pub fn top(args: &[String]) -> ExitCode {
                         .map_or_else(|| "- req/s".to_owned(), |_| format!("{total:.1} req/s")),
                     opts.interval.as_secs_f64(),
                 );
-                draw(&last_frame);
+                if draw(&last_frame).is_err() {
+                    return ExitCode::SUCCESS;
+                }
                 previous = Some(Sample::new(&doc, now));
             }
             Err(e) if previous.is_none() => return fail("top", &e),
@@ -141,9 +145,11 @@ pub fn top(args: &[String]) -> ExitCode {
                     );
                     return ExitCode::FAILURE;
                 }
-                draw(&format!(
-                    "{last_frame}\nrefresh failed ({failures}/{MAX_FAILURES}): {e}\n"
-                ));
+                let frame =
+                    format!("{last_frame}\nrefresh failed ({failures}/{MAX_FAILURES}): {e}\n");
+                if draw(&frame).is_err() {
+                    return ExitCode::SUCCESS;
+                }
             }
         }
         match quit.recv_timeout(opts.interval) {
@@ -153,10 +159,12 @@ pub fn top(args: &[String]) -> ExitCode {
     }
 }
 
-/// Clears the terminal (cursor home, erase display) and writes `frame` in one go.
-fn draw(frame: &str) {
+/// Clears the terminal (cursor home, erase display) and writes `frame` in one go. An error
+/// means nobody reads any more (`emperor top | head`, a closed terminal).
+fn draw(frame: &str) -> io::Result<()> {
     let mut stdout = io::stdout().lock();
-    let _ = write!(stdout, "\x1b[H\x1b[2J{frame}").and_then(|()| stdout.flush());
+    write!(stdout, "\x1b[H\x1b[2J{frame}")?;
+    stdout.flush()
 }
 
 /// A thread that reads stdin lines and sends once on `q` or EOF (the only thread of this
@@ -1022,16 +1030,11 @@ blacklisted: bad.ini (attempt 3)
         assert_eq!(human_size(512), "512");
         assert_eq!(human_size(1536), "1.5K");
         assert_eq!(human_size(3 << 30), "3.0G");
-        let e = FetchErrorKind::Connect(io::Error::from_raw_os_error(libc_econnrefused()))
+        let e = FetchErrorKind::Connect(io::Error::from_raw_os_error(111 /* ECONNREFUSED */))
             .at(&Target::parse("127.0.0.1:9191").unwrap());
         assert_eq!(
             e.to_string(),
             "failed to connect to stats socket `127.0.0.1:9191`: Connection refused"
         );
-    }
-
-    /// ECONNREFUSED on Linux.
-    fn libc_econnrefused() -> i32 {
-        111
     }
 }

@@ -256,6 +256,7 @@ pub fn run(cfg: VassalConfig, effective: &Effective, args: &[String], ctx: &Cont
             .iter()
             .map(|i| ctx.cwd.join(i.value.render()))
             .collect(),
+        recycle: recycle(effective),
     };
     emperor_vassal::master::run(cfg, runtime, settings, identity, stats)
 }
@@ -281,5 +282,27 @@ fn vassal_name(args: &[String], cfg: &VassalConfig) -> String {
             .first()
             .map(|s| s.name.clone())
             .unwrap_or_default(),
+    }
+}
+
+/// The recycling options, in bytes and durations.
+fn recycle(effective: &Effective) -> emperor_vassal::master::Recycle {
+    let megabytes = |name: &str| match effective.last(name).map(|i| &i.value) {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        Some(emperor_options::effective::Value::Megabytes(m)) if *m > 0.0 => {
+            Some((m * 1024.0 * 1024.0) as u64)
+        }
+        _ => None,
+    };
+    emperor_vassal::master::Recycle {
+        max_worker_lifetime: effective
+            .number("max-worker-lifetime")
+            .filter(|s| *s > 0)
+            .map(Duration::from_secs),
+        reload_on_rss: megabytes("reload-on-rss"),
+        reload_on_as: megabytes("reload-on-as"),
+        evil_reload_on_rss: megabytes("evil-reload-on-rss"),
+        evil_reload_on_as: megabytes("evil-reload-on-as"),
+        limit_as: megabytes("limit-as"),
     }
 }

@@ -176,3 +176,114 @@ fn touch_reload_on_the_config_file_reloads() {
     assert_eq!(p.stop(Duration::from_secs(30)), Some(0), "{}", p.log());
     p.assert_nothing_left();
 }
+
+fn worker_pids(master: i32) -> Vec<i32> {
+    let out = std::process::Command::new("ps")
+        .args(["-o", "pid=", "--ppid", &master.to_string()])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+#[test]
+fn max_worker_lifetime_recycles_workers() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("app.py"), V1).unwrap();
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut p = Proc::start_in(
+        dir,
+        &[
+            "--http-socket",
+            &addr,
+            "--wsgi-file",
+            "app.py",
+            "--max-worker-lifetime",
+            "1",
+        ],
+        &[],
+    );
+    p.wait_port(port);
+    assert!(
+        p.wait_log(
+            "is recycled: lifetime reached (1 s)",
+            Duration::from_secs(20)
+        ),
+        "{}",
+        p.log()
+    );
+    assert!(
+        p.wait_log("Respawned emperor worker 1", Duration::from_secs(20)),
+        "{}",
+        p.log()
+    );
+    assert_eq!(request(port).unwrap(), "v1\n");
+    assert_eq!(p.stop(Duration::from_secs(30)), Some(0), "{}", p.log());
+    p.assert_nothing_left();
+}
+
+#[test]
+fn sigttou_and_sigttin_remove_and_add_workers() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("app.py"), V1).unwrap();
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut p = Proc::start_in(
+        dir,
+        &[
+            "--http-socket",
+            &addr,
+            "--wsgi-file",
+            "app.py",
+            "--processes",
+            "3",
+        ],
+        &[],
+    );
+    p.wait_port(port);
+    let master = p.pid();
+    assert!(
+        support::wait_for(Duration::from_secs(20), || (worker_pids(master).len() == 3)
+            .then_some(()))
+        .is_some(),
+        "{}",
+        p.log()
+    );
+    p.signal("TTOU");
+    assert!(
+        support::wait_for(Duration::from_secs(20), || (worker_pids(master).len() == 2)
+            .then_some(()))
+        .is_some(),
+        "{}",
+        p.log()
+    );
+    assert!(
+        p.log()
+            .contains("SIGTTOU: removing worker 3 (2 of 3 running)"),
+        "{}",
+        p.log()
+    );
+    p.signal("TTIN");
+    assert!(
+        support::wait_for(Duration::from_secs(20), || (worker_pids(master).len() == 3)
+            .then_some(()))
+        .is_some(),
+        "{}",
+        p.log()
+    );
+    p.signal("TTIN");
+    assert!(
+        p.wait_log(
+            "already running the maximum of 3 workers",
+            Duration::from_secs(10)
+        ),
+        "{}",
+        p.log()
+    );
+    assert_eq!(request(port).unwrap(), "v1\n");
+    assert_eq!(p.stop(Duration::from_secs(30)), Some(0), "{}", p.log());
+    p.assert_nothing_left();
+}

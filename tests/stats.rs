@@ -687,14 +687,15 @@ fn hostile_names_keep_the_prometheus_text_valid() {
 fn emperor_stats_prints_a_table_and_json() {
     let (p, port, stats) = vassal(&app("hello.py"), &["--processes", "2"]);
     get(3, port, "/");
-    let doc = wait_stats(stats, "3 requests", |d| {
-        d["workers"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|w| w["requests"].as_u64().unwrap())
-            .sum::<u64>()
-            == 3
+    let doc = wait_stats(stats, "3 requests, all idle", |d| {
+        all_accepting(d)
+            && d["workers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|w| w["requests"].as_u64().unwrap())
+                .sum::<u64>()
+                == 3
     });
     let cwd = p.dir.path().to_path_buf();
 

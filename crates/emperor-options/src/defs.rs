@@ -339,27 +339,27 @@ pub const OPTIONS: &[OptionDef] = &[
         .planned(),
     opt("max-worker-lifetime", Kind::Size)
         .doc("recycle a worker after this many seconds")
-        .planned(),
+        .implemented(),
     opt("max-worker-lifetime-delta", Kind::Int)
         .doc("add worker number times this to `max-worker-lifetime`, spreading recycling")
         .planned(),
     opt("reload-on-rss", Kind::Megabytes)
         .doc("recycle a worker when a request leaves its resident memory above this many megabytes")
-        .planned(),
+        .implemented(),
     opt("reload-on-as", Kind::Megabytes)
         .doc("recycle a worker when a request leaves its address space above this many megabytes")
-        .planned(),
+        .implemented(),
     opt("evil-reload-on-rss", Kind::Megabytes)
         .doc("kill a worker whose resident memory passes this many megabytes, even mid-request")
-        .planned()
+        .implemented()
         .master(),
     opt("evil-reload-on-as", Kind::Megabytes)
         .doc("kill a worker whose address space passes this many megabytes, even mid-request")
-        .planned()
+        .implemented()
         .master(),
     opt("limit-as", Kind::Megabytes)
         .doc("limit the address space of each process to this many megabytes (setrlimit)")
-        .planned(),
+        .implemented(),
     opt("reload-on-exception", Kind::Flag)
         .doc("recycle a worker after a request raised an unhandled exception")
         .planned(),

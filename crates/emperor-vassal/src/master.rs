@@ -85,6 +85,8 @@ pub struct Master<R: Runtime> {
     settings: WorkerSettings,
     identity: Identity,
     stats: Option<StatsServer>,
+    /// How many worker slots run (SIGTTIN/SIGTTOU move it between 1 and `processes`).
+    active: usize,
     /// The last seen state (modification time) of each `touch-reload` file.
     touched: Vec<Option<std::time::SystemTime>>,
     /// `memory-report`: the stats show each worker's RSS and VSZ.
@@ -110,6 +112,23 @@ pub struct Identity {
     pub args: Vec<String>,
     /// `touch-reload`: files whose modification (or appearance, or removal) reloads.
     pub touch_reload: Vec<std::path::PathBuf>,
+    /// When workers are recycled.
+    pub recycle: Recycle,
+}
+
+/// Worker recycling and limits, enforced by the master every tick.
+#[derive(Debug, Clone, Default)]
+pub struct Recycle {
+    /// `max-worker-lifetime`: a worker older than this is replaced gracefully.
+    pub max_worker_lifetime: Option<Duration>,
+    /// `reload-on-rss` / `reload-on-as` (bytes): replaced gracefully above this.
+    pub reload_on_rss: Option<u64>,
+    pub reload_on_as: Option<u64>,
+    /// `evil-reload-on-rss` / `evil-reload-on-as` (bytes): killed at once above this.
+    pub evil_reload_on_rss: Option<u64>,
+    pub evil_reload_on_as: Option<u64>,
+    /// `limit-as` (bytes): `RLIMIT_AS` of the master and its workers.
+    pub limit_as: Option<u64>,
 }
 
 /// Starts a vassal: everything up to the first fork, then the supervision loop. Returns the
@@ -214,7 +233,16 @@ fn start<R: Runtime>(
     }
     let scoreboard = Scoreboard::new(cfg.processes as usize, cfg.threads.max(1) as usize)
         .map_err(|e| format!("failed to map the scoreboard: {e}"))?;
+    if let Some(limit) = identity.recycle.limit_as {
+        process::limit_address_space(limit)
+            .map_err(|e| format!("failed to set `limit-as`: {e}"))?;
+        log::line(&format!(
+            "your process address space limit is {limit} bytes ({} MB)",
+            limit / (1024 * 1024)
+        ));
+    }
     let touched = identity.touch_reload.iter().map(|p| modified(p)).collect();
+    let slots_count = cfg.processes as usize;
     let now = Instant::now();
     let slots = (0..cfg.processes)
         .map(|_| Slot {
@@ -241,6 +269,7 @@ fn start<R: Runtime>(
         settings,
         identity,
         touched,
+        active: slots_count,
         stats,
         memory_report,
         exit_code: 0,
@@ -315,8 +344,41 @@ impl<R: Runtime> Master<R> {
             SIGTERM | SIGINT | SIGQUIT => self.stop(signal != SIGTERM),
             SIGUSR1 => self.log_stats(),
             SIGUSR2 => self.log_requests(),
-            SIGTTIN | SIGTTOU => {
-                log::line("SIGTTIN/SIGTTOU (add/remove a worker) are not implemented yet");
+            SIGTTIN if self.phase == Phase::Running => {
+                if self.active < self.slots.len() {
+                    self.active += 1;
+                    self.slots[self.active - 1].respawn_at = Some(Instant::now());
+                    log::line(&format!(
+                        "SIGTTIN: adding worker {} ({} of {} running)",
+                        self.active,
+                        self.active,
+                        self.slots.len()
+                    ));
+                } else {
+                    log::line(&format!(
+                        "SIGTTIN: already running the maximum of {} workers (`processes`)",
+                        self.slots.len()
+                    ));
+                }
+            }
+            SIGTTOU if self.phase == Phase::Running => {
+                if self.active > 1 {
+                    self.active -= 1;
+                    let slot = &mut self.slots[self.active];
+                    slot.respawn_at = None;
+                    if let Some(pid) = slot.pid {
+                        let _ = process::kill(pid, SIGHUP);
+                        slot.kill_at = Some(Instant::now() + self.settings.reload_mercy);
+                    }
+                    log::line(&format!(
+                        "SIGTTOU: removing worker {} ({} of {} running)",
+                        self.active + 1,
+                        self.active,
+                        self.slots.len()
+                    ));
+                } else {
+                    log::line("SIGTTOU: one worker is the minimum");
+                }
             }
             _ => {}
         }
@@ -504,7 +566,7 @@ impl<R: Runtime> Master<R> {
                     slot.backoff.as_secs()
                 ));
             }
-            slot.respawn_at = Some(Instant::now() + slot.backoff);
+            slot.respawn_at = (index < self.active).then(|| Instant::now() + slot.backoff);
         }
     }
 
@@ -513,7 +575,7 @@ impl<R: Runtime> Master<R> {
             return;
         }
         let now = Instant::now();
-        for index in 0..self.slots.len() {
+        for index in 0..self.active {
             let slot = &self.slots[index];
             if slot.pid.is_none() && slot.respawn_at.is_some_and(|at| at <= now) {
                 self.spawn(index);
@@ -615,6 +677,26 @@ impl<R: Runtime> Master<R> {
                 continue;
             }
             if slot.kill_at.is_some() {
+                continue;
+            }
+            if let Some(reason) =
+                recycle_reason(&self.identity.recycle, slot.spawned.elapsed(), pid)
+            {
+                let (evil, why) = reason;
+                if evil {
+                    log::line(&format!(
+                        "*** EVIL RELOAD ON WORKER {} (pid: {pid}): {why} ***",
+                        index + 1
+                    ));
+                    let _ = process::kill(pid, SIGKILL);
+                } else {
+                    log::line(&format!(
+                        "worker {} (pid: {pid}) is recycled: {why}",
+                        index + 1
+                    ));
+                    let _ = process::kill(pid, SIGHUP);
+                    slot.kill_at = Some(now + self.settings.reload_mercy);
+                }
                 continue;
             }
             for core in 0..self.scoreboard.cores() {
@@ -744,7 +826,9 @@ impl<R: Runtime> Master<R> {
                     delta_requests: sb.get(i, Field::DeltaRequests),
                     exceptions,
                     harakiri_count: sb.get(i, Field::HarakiriCount),
-                    status: if sb.get(i, Field::Busy) > 0 {
+                    status: if i >= self.active {
+                        "cheap"
+                    } else if sb.get(i, Field::Busy) > 0 {
                         "busy"
                     } else {
                         "idle"
@@ -815,4 +899,38 @@ impl<R: Runtime> Master<R> {
 /// A file's modification time, `None` when it does not exist.
 fn modified(path: &std::path::Path) -> Option<std::time::SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// Why a worker must be recycled now: (`true` for an evil kill, the reason), or `None`.
+fn recycle_reason(r: &Recycle, lived: Duration, pid: i32) -> Option<(bool, String)> {
+    if let Some(max) = r.max_worker_lifetime
+        && lived >= max
+    {
+        return Some((false, format!("lifetime reached ({} s)", max.as_secs())));
+    }
+    if r.reload_on_rss.is_none()
+        && r.reload_on_as.is_none()
+        && r.evil_reload_on_rss.is_none()
+        && r.evil_reload_on_as.is_none()
+    {
+        return None;
+    }
+    let (rss, vsz) = process::memory(pid)?;
+    let over = |limit: Option<u64>, value: u64| limit.is_some_and(|l| value > l);
+    if over(r.evil_reload_on_rss, rss) {
+        return Some((true, format!("RSS {rss} bytes")));
+    }
+    if over(r.evil_reload_on_as, vsz) {
+        return Some((true, format!("address space {vsz} bytes")));
+    }
+    if over(r.reload_on_rss, rss) {
+        return Some((false, format!("RSS {rss} bytes over `reload-on-rss`")));
+    }
+    if over(r.reload_on_as, vsz) {
+        return Some((
+            false,
+            format!("address space {vsz} bytes over `reload-on-as`"),
+        ));
+    }
+    None
 }
