@@ -257,6 +257,10 @@ pub fn run(cfg: VassalConfig, effective: &Effective, args: &[String], ctx: &Cont
             .map(|i| ctx.cwd.join(i.value.render()))
             .collect(),
         recycle: recycle(effective),
+        master_fifo: effective
+            .items("master-fifo")
+            .first()
+            .map(|i| ctx.cwd.join(i.value.render())),
     };
     emperor_vassal::master::run(cfg, runtime, settings, identity, stats)
 }

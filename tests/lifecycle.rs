@@ -287,3 +287,66 @@ fn sigttou_and_sigttin_remove_and_add_workers() {
     assert_eq!(p.stop(Duration::from_secs(30)), Some(0), "{}", p.log());
     p.assert_nothing_left();
 }
+
+#[test]
+fn master_fifo_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("app.py"), V1).unwrap();
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut p = Proc::start_in(
+        dir,
+        &[
+            "--http-socket",
+            &addr,
+            "--wsgi-file",
+            "app.py",
+            "--processes",
+            "2",
+            "--master-fifo",
+            "master.fifo",
+        ],
+        &[],
+    );
+    p.wait_port(port);
+    let fifo = p.dir.path().join("master.fifo");
+    assert!(
+        support::wait_for(Duration::from_secs(20), || fifo.exists().then_some(())).is_some(),
+        "{}",
+        p.log()
+    );
+    let master = p.pid();
+    assert!(
+        support::wait_for(Duration::from_secs(20), || (worker_pids(master).len() == 2)
+            .then_some(()))
+        .is_some()
+    );
+    let before = worker_pids(master);
+    let send = |cmd: &str| std::fs::write(&fifo, cmd).unwrap();
+    send("s");
+    assert!(
+        p.wait_log("total requests:", Duration::from_secs(10)),
+        "{}",
+        p.log()
+    );
+    send("w");
+    assert!(
+        p.wait_log("reloading the workers gracefully", Duration::from_secs(10)),
+        "{}",
+        p.log()
+    );
+    let replaced = support::wait_for(Duration::from_secs(20), || {
+        let now = worker_pids(master);
+        (now.len() == 2 && now.iter().all(|pid| !before.contains(pid))).then_some(())
+    });
+    assert!(replaced.is_some(), "both workers replaced:\n{}", p.log());
+    assert_eq!(request(port).unwrap(), "v1\n");
+    send("q");
+    let status = support::wait_for(Duration::from_secs(30), || {
+        p.child.try_wait().ok().flatten()
+    })
+    .expect("q stops the vassal");
+    assert_eq!(status.code(), Some(0), "{}", p.log());
+    assert!(!fifo.exists(), "the FIFO is removed on exit");
+    p.assert_nothing_left();
+}

@@ -391,7 +391,7 @@ pub const OPTIONS: &[OptionDef] = &[
         .master(),
     opt("master-fifo", Kind::List)
         .doc("path of a FIFO the master reads one-letter commands from (`r` reload, `q` stop...)")
-        .planned()
+        .implemented()
         .master(),
     opt("heartbeat", Kind::Int)
         .doc("send a heartbeat to the emperor every N seconds")

@@ -275,3 +275,44 @@ pub fn exec(program: &std::path::Path, args: &[String], env: &[(&str, String)]) 
     }
     cmd.exec()
 }
+
+/// Creates (or re-creates) a FIFO at `path` with mode 0600 and opens it for reading,
+/// non-blocking. A write end is opened too and kept, so that writers closing never leave the
+/// read end at EOF (the master polls it forever). Returns (read end, write end).
+pub fn open_fifo(
+    path: &std::path::Path,
+) -> io::Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)> {
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if std::os::unix::fs::FileTypeExt::is_fifo(&m.file_type()) => {
+            std::fs::remove_file(path)?;
+        }
+        Ok(_) => {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                "a file that is not a FIFO is in the way",
+            ));
+        }
+        Err(_) => {}
+    }
+    nix::unistd::mkfifo(path, nix::sys::stat::Mode::from_bits_truncate(0o600))?;
+    let read = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)?;
+    let write = std::fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)?;
+    Ok((read.into(), write.into()))
+}
+
+/// `read(2)` on a non-blocking descriptor that is not a socket (a FIFO): `Ok(None)` when
+/// nothing is there.
+pub fn read_available(fd: &impl std::os::fd::AsFd, buf: &mut [u8]) -> io::Result<Option<usize>> {
+    match nix::unistd::read(fd, buf) {
+        Ok(n) => Ok(Some(n)),
+        Err(nix::errno::Errno::EAGAIN) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -87,6 +87,8 @@ pub struct Master<R: Runtime> {
     stats: Option<StatsServer>,
     /// How many worker slots run (SIGTTIN/SIGTTOU move it between 1 and `processes`).
     active: usize,
+    /// The master FIFO: (read end polled, write end kept open).
+    fifo: Option<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)>,
     /// The last seen state (modification time) of each `touch-reload` file.
     touched: Vec<Option<std::time::SystemTime>>,
     /// `memory-report`: the stats show each worker's RSS and VSZ.
@@ -114,6 +116,8 @@ pub struct Identity {
     pub touch_reload: Vec<std::path::PathBuf>,
     /// When workers are recycled.
     pub recycle: Recycle,
+    /// `master-fifo`: a FIFO whose bytes are commands (uWSGI's letters).
+    pub master_fifo: Option<std::path::PathBuf>,
 }
 
 /// Worker recycling and limits, enforced by the master every tick.
@@ -241,6 +245,16 @@ fn start<R: Runtime>(
             limit / (1024 * 1024)
         ));
     }
+    let fifo = match &identity.master_fifo {
+        Some(path) => {
+            let fds = process::open_fifo(path).map_err(|e| {
+                format!("failed to create the master FIFO `{}`: {e}", path.display())
+            })?;
+            log::line(&format!("master FIFO at {}", path.display()));
+            Some(fds)
+        }
+        None => None,
+    };
     let touched = identity.touch_reload.iter().map(|p| modified(p)).collect();
     let slots_count = cfg.processes as usize;
     let now = Instant::now();
@@ -269,6 +283,7 @@ fn start<R: Runtime>(
         settings,
         identity,
         touched,
+        fifo,
         active: slots_count,
         stats,
         memory_report,
@@ -310,13 +325,21 @@ impl<R: Runtime> Master<R> {
                 _ => {}
             }
             let mut stats = self.stats.take();
-            let ready = {
+            let (ready, fifo_ready) = {
                 let mut set = vec![(self.signals.as_fd(), false)];
+                if let Some((read, _)) = &self.fifo {
+                    set.push((read.as_fd(), false));
+                }
                 if let Some(stats) = &stats {
                     set.extend(stats.poll_set());
                 }
-                emperor_sys::poll::ready(&set, 1000).unwrap_or_default()
+                let mut ready = emperor_sys::poll::ready(&set, 1000).unwrap_or_default();
+                let fifo_ready = self.fifo.is_some() && ready.len() > 1 && ready.remove(1);
+                (ready, fifo_ready)
             };
+            if fifo_ready {
+                self.read_fifo();
+            }
             if ready.first().copied().unwrap_or(false) {
                 while let Ok(Some((signal, _sender))) = self.signals.read() {
                     self.on_signal(signal);
@@ -473,6 +496,61 @@ impl<R: Runtime> Master<R> {
                 ));
                 self.reload();
                 return;
+            }
+        }
+    }
+
+    /// Reads and runs master FIFO commands (uWSGI's letters; several per write are fine).
+    fn read_fifo(&mut self) {
+        let Some((read, _)) = &self.fifo else { return };
+        let mut buf = [0u8; 64];
+        let n = match process::read_available(read, &mut buf) {
+            Ok(Some(n)) => n,
+            _ => 0,
+        };
+        for &byte in &buf[..n] {
+            match byte {
+                b'r' => self.on_signal(SIGHUP),
+                b'R' => {
+                    log::line("master FIFO: brutal reload");
+                    self.reload_workers(SIGINT);
+                    if self.phase == Phase::Running {
+                        self.reload();
+                    }
+                }
+                b'w' => {
+                    log::line("master FIFO: reloading the workers gracefully");
+                    self.reload_workers(SIGHUP);
+                }
+                b'W' => {
+                    log::line("master FIFO: reloading the workers brutally");
+                    self.reload_workers(SIGINT);
+                }
+                b'q' => self.stop(false),
+                b'Q' => self.stop(true),
+                b's' => self.log_stats(),
+                b'+' => self.on_signal(SIGTTIN),
+                b'-' => self.on_signal(SIGTTOU),
+                b'\n' | b'\r' | b' ' => {}
+                other => log::line(&format!(
+                    "master FIFO: command `{}` is not supported",
+                    char::from(other).escape_default()
+                )),
+            }
+        }
+    }
+
+    /// Replaces every worker: sends `signal` (SIGHUP finishes the request first), the master
+    /// respawns them as they exit.
+    fn reload_workers(&mut self, signal: i32) {
+        if self.phase != Phase::Running {
+            return;
+        }
+        let mercy = Instant::now() + self.settings.reload_mercy;
+        for slot in &mut self.slots {
+            if let Some(pid) = slot.pid {
+                let _ = process::kill(pid, signal);
+                slot.kill_at = Some(mercy);
             }
         }
     }
@@ -881,6 +959,9 @@ impl<R: Runtime> Master<R> {
     fn vacuum(&self) {
         if let Some(stats) = &self.stats {
             stats.vacuum();
+        }
+        if let Some(path) = &self.identity.master_fifo {
+            let _ = std::fs::remove_file(path);
         }
         if !self.cfg.vacuum {
             return;

@@ -131,7 +131,11 @@ fn strict_mode() {
         ),
         ("strict last still applies", "harakari = 30\nstrict", 1),
         ("strict = false", "strict = false\nharakari = 30", 0),
-        ("strict and a planned option", "strict\nmaster-fifo = /x", 1),
+        (
+            "strict and a planned option",
+            "strict\ntouch-chain-reload = /x",
+            1,
+        ),
     ];
     let sb = Sandbox::new();
     let mut table = String::new();
