@@ -261,6 +261,11 @@ pub fn run(cfg: VassalConfig, effective: &Effective, args: &[String], ctx: &Cont
             .items("master-fifo")
             .first()
             .map(|i| ctx.cwd.join(i.value.render())),
+        touch_chain_reload: effective
+            .items("touch-chain-reload")
+            .iter()
+            .map(|i| ctx.cwd.join(i.value.render()))
+            .collect(),
     };
     emperor_vassal::master::run(cfg, runtime, settings, identity, stats)
 }

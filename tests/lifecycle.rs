@@ -350,3 +350,44 @@ fn master_fifo_commands() {
     assert!(!fifo.exists(), "the FIFO is removed on exit");
     p.assert_nothing_left();
 }
+
+#[test]
+fn chain_reload_replaces_lazy_workers_one_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("app.py"), V1).unwrap();
+    let port = free_port();
+    let ini = format!(
+        "[uwsgi]\nhttp-socket = 127.0.0.1:{port}\nwsgi-file = app.py\nprocesses = 2\nlazy-apps = true\ntouch-chain-reload = chain.touch\n"
+    );
+    std::fs::write(dir.path().join("app.ini"), ini).unwrap();
+    let mut p = Proc::start_in(dir, &["app.ini"], &[]);
+    p.wait_port(port);
+    assert!(
+        p.wait_log("spawned emperor worker 2", Duration::from_secs(20)),
+        "{}",
+        p.log()
+    );
+    assert_eq!(request(port).unwrap(), "v1\n");
+    std::fs::write(p.dir.path().join("app.py"), V1.replace("v1", "v4")).unwrap();
+    std::fs::write(p.dir.path().join("chain.touch"), "now").unwrap();
+    assert!(
+        p.wait_log("chain reloading complete", Duration::from_secs(30)),
+        "{}",
+        p.log()
+    );
+    let log = p.log();
+    let first = log
+        .find("chain next victim is worker 1")
+        .expect("worker 1 first");
+    let second = log
+        .find("chain next victim is worker 2")
+        .expect("then worker 2");
+    assert!(first < second, "{log}");
+    assert_eq!(
+        request(port).unwrap(),
+        "v4\n",
+        "lazy workers load the new code"
+    );
+    assert_eq!(p.stop(Duration::from_secs(30)), Some(0), "{}", p.log());
+    p.assert_nothing_left();
+}

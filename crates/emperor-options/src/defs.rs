@@ -383,7 +383,7 @@ pub const OPTIONS: &[OptionDef] = &[
         .master(),
     opt("touch-chain-reload", Kind::List)
         .doc("reload one worker at a time when this file's modification time changes")
-        .planned()
+        .implemented()
         .master(),
     opt("touch-workers-reload", Kind::List)
         .doc("reload only the workers when this file's modification time changes")

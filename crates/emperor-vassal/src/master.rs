@@ -87,6 +87,8 @@ pub struct Master<R: Runtime> {
     stats: Option<StatsServer>,
     /// How many worker slots run (SIGTTIN/SIGTTOU move it between 1 and `processes`).
     active: usize,
+    /// A chain reload in progress: the worker being replaced, and the pid it had.
+    chain: Option<(usize, Option<i32>)>,
     /// The master FIFO: (read end polled, write end kept open).
     fifo: Option<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)>,
     /// The last seen state (modification time) of each `touch-reload` file.
@@ -118,6 +120,8 @@ pub struct Identity {
     pub recycle: Recycle,
     /// `master-fifo`: a FIFO whose bytes are commands (uWSGI's letters).
     pub master_fifo: Option<std::path::PathBuf>,
+    /// `touch-chain-reload`: files whose modification starts a chain reload.
+    pub touch_chain_reload: Vec<std::path::PathBuf>,
 }
 
 /// Worker recycling and limits, enforced by the master every tick.
@@ -255,7 +259,12 @@ fn start<R: Runtime>(
         }
         None => None,
     };
-    let touched = identity.touch_reload.iter().map(|p| modified(p)).collect();
+    let touched = identity
+        .touch_reload
+        .iter()
+        .chain(&identity.touch_chain_reload)
+        .map(|p| modified(p))
+        .collect();
     let slots_count = cfg.processes as usize;
     let now = Instant::now();
     let slots = (0..cfg.processes)
@@ -283,6 +292,7 @@ fn start<R: Runtime>(
         settings,
         identity,
         touched,
+        chain: None,
         fifo,
         active: slots_count,
         stats,
@@ -355,6 +365,7 @@ impl<R: Runtime> Master<R> {
             self.reap();
             self.check_deadlines();
             self.check_touches();
+            self.check_chain();
         }
         self.vacuum();
         log::line("goodbye to emperor.");
@@ -481,20 +492,37 @@ impl<R: Runtime> Master<R> {
         }
     }
 
-    /// `touch-reload`: a file modified, created or removed since the last look reloads.
+    /// `touch-reload` / `touch-chain-reload`: a file modified, created or removed since the
+    /// last look reloads (or chain-reloads).
     fn check_touches(&mut self) {
         if self.phase != Phase::Running {
             return;
         }
-        for (i, path) in self.identity.touch_reload.iter().enumerate() {
+        let plain = self.identity.touch_reload.len();
+        let paths: Vec<std::path::PathBuf> = self
+            .identity
+            .touch_reload
+            .iter()
+            .chain(&self.identity.touch_chain_reload)
+            .cloned()
+            .collect();
+        for (i, path) in paths.iter().enumerate() {
             let now = modified(path);
             if now != self.touched[i] {
                 self.touched[i] = now;
-                log::line(&format!(
-                    "*** {} has been touched... grace them all !!! ***",
-                    path.display()
-                ));
-                self.reload();
+                if i < plain {
+                    log::line(&format!(
+                        "*** {} has been touched... grace them all !!! ***",
+                        path.display()
+                    ));
+                    self.reload();
+                } else {
+                    log::line(&format!(
+                        "*** {} has been touched... chain reload !!! ***",
+                        path.display()
+                    ));
+                    self.chain_reload();
+                }
                 return;
             }
         }
@@ -529,6 +557,7 @@ impl<R: Runtime> Master<R> {
                 b'q' => self.stop(false),
                 b'Q' => self.stop(true),
                 b's' => self.log_stats(),
+                b'c' => self.chain_reload(),
                 b'+' => self.on_signal(SIGTTIN),
                 b'-' => self.on_signal(SIGTTOU),
                 b'\n' | b'\r' | b' ' => {}
@@ -537,6 +566,53 @@ impl<R: Runtime> Master<R> {
                     char::from(other).escape_default()
                 )),
             }
+        }
+    }
+
+    /// Chain reload (`touch-chain-reload`, FIFO `c`): one worker at a time is replaced, the
+    /// next only once the new one accepts, so capacity never drops by more than one worker.
+    /// It picks up new code with `lazy-apps` (a preloaded app is forked from the master).
+    fn chain_reload(&mut self) {
+        if self.phase != Phase::Running {
+            return;
+        }
+        if self.chain.is_some() {
+            log::line("chain reload already running");
+            return;
+        }
+        log::line("chain reload starting");
+        self.chain_step(0);
+    }
+
+    fn chain_step(&mut self, index: usize) {
+        if index >= self.active {
+            log::line("chain reloading complete");
+            self.chain = None;
+            return;
+        }
+        let pid = self.slots[index].pid;
+        log::line(&format!("chain next victim is worker {}", index + 1));
+        if let Some(pid) = pid {
+            let _ = process::kill(pid, SIGHUP);
+            self.slots[index].kill_at = Some(Instant::now() + self.settings.reload_mercy);
+        }
+        self.chain = Some((index, pid));
+    }
+
+    fn check_chain(&mut self) {
+        let Some((index, old)) = self.chain else {
+            return;
+        };
+        if self.phase != Phase::Running {
+            self.chain = None;
+            return;
+        }
+        let slot = &self.slots[index];
+        let replaced = slot.pid.is_some()
+            && slot.pid != old
+            && self.scoreboard.get(index, Field::Accepting) == 1;
+        if replaced {
+            self.chain_step(index + 1);
         }
     }
 

@@ -133,7 +133,7 @@ fn strict_mode() {
         ("strict = false", "strict = false\nharakari = 30", 0),
         (
             "strict and a planned option",
-            "strict\ntouch-chain-reload = /x",
+            "strict\ntouch-workers-reload = /x",
             1,
         ),
     ];
