@@ -266,6 +266,12 @@ pub fn run(cfg: VassalConfig, effective: &Effective, args: &[String], ctx: &Cont
             .iter()
             .map(|i| ctx.cwd.join(i.value.render()))
             .collect(),
+        touch_workers_reload: effective
+            .items("touch-workers-reload")
+            .iter()
+            .map(|i| ctx.cwd.join(i.value.render()))
+            .collect(),
+        harakiri_verbose: effective.flag("harakiri-verbose"),
     };
     emperor_vassal::master::run(cfg, runtime, settings, identity, stats)
 }

@@ -391,3 +391,38 @@ fn chain_reload_replaces_lazy_workers_one_at_a_time() {
     assert_eq!(p.stop(Duration::from_secs(30)), Some(0), "{}", p.log());
     p.assert_nothing_left();
 }
+
+#[test]
+fn touch_workers_reload_replaces_lazy_workers_and_keeps_the_master() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("app.py"), V1).unwrap();
+    let port = free_port();
+    let ini = format!(
+        "[uwsgi]\nhttp-socket = 127.0.0.1:{port}\nwsgi-file = app.py\nlazy-apps = true\ntouch-workers-reload = workers.touch\n"
+    );
+    std::fs::write(dir.path().join("app.ini"), ini).unwrap();
+    let mut p = Proc::start_in(dir, &["app.ini"], &[]);
+    p.wait_port(port);
+    assert!(
+        p.wait_log("spawned emperor worker 1", Duration::from_secs(20)),
+        "{}",
+        p.log()
+    );
+    std::fs::write(p.dir.path().join("app.py"), V1.replace("v1", "v5")).unwrap();
+    std::fs::write(p.dir.path().join("workers.touch"), "now").unwrap();
+    assert!(
+        p.wait_log("workers reload !!!", Duration::from_secs(10)),
+        "{}",
+        p.log()
+    );
+    let upgraded = support::wait_for(Duration::from_secs(20), || {
+        request(port).ok().filter(|b| b == "v5\n")
+    });
+    assert!(upgraded.is_some(), "{}", p.log());
+    assert!(
+        !p.log().contains("binary reloading"),
+        "the master did not re-execute"
+    );
+    assert_eq!(p.stop(Duration::from_secs(30)), Some(0), "{}", p.log());
+    p.assert_nothing_left();
+}

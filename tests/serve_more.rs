@@ -35,6 +35,7 @@ fn harakiri_kills_a_stuck_worker_and_replaces_it() {
         &app("slow.py"),
         "--harakiri",
         "1",
+        "--harakiri-verbose",
     ]);
     p.wait_port(port);
     let started = Instant::now();
@@ -46,6 +47,11 @@ fn harakiri_kills_a_stuck_worker_and_replaces_it() {
         started.elapsed() < Duration::from_secs(10),
         "harakiri fired after {:?}",
         started.elapsed()
+    );
+    assert!(
+        p.wait_log("HARAKIRI: -- wchan>", Duration::from_secs(5)),
+        "{}",
+        p.log()
     );
     assert!(
         p.wait_log("HARAKIRI ON WORKER 1", Duration::from_secs(5)),

@@ -318,7 +318,7 @@ pub const OPTIONS: &[OptionDef] = &[
         .implemented(),
     opt("harakiri-verbose", Kind::Flag)
         .doc("log what a worker was doing when harakiri kills it")
-        .planned(),
+        .implemented(),
     opt("harakiri-graceful-timeout", Kind::Int)
         .doc("on harakiri, send `harakiri-graceful-signal`, then kill after this many seconds")
         .planned(),
@@ -387,7 +387,7 @@ pub const OPTIONS: &[OptionDef] = &[
         .master(),
     opt("touch-workers-reload", Kind::List)
         .doc("reload only the workers when this file's modification time changes")
-        .planned()
+        .implemented()
         .master(),
     opt("master-fifo", Kind::List)
         .doc("path of a FIFO the master reads one-letter commands from (`r` reload, `q` stop...)")

@@ -122,6 +122,11 @@ pub struct Identity {
     pub master_fifo: Option<std::path::PathBuf>,
     /// `touch-chain-reload`: files whose modification starts a chain reload.
     pub touch_chain_reload: Vec<std::path::PathBuf>,
+    /// `touch-workers-reload`: files whose modification replaces the workers (the master
+    /// stays; new code only with `lazy-apps`).
+    pub touch_workers_reload: Vec<std::path::PathBuf>,
+    /// `harakiri-verbose`: log the stuck worker's syscall and wait channel before killing it.
+    pub harakiri_verbose: bool,
 }
 
 /// Worker recycling and limits, enforced by the master every tick.
@@ -263,6 +268,7 @@ fn start<R: Runtime>(
         .touch_reload
         .iter()
         .chain(&identity.touch_chain_reload)
+        .chain(&identity.touch_workers_reload)
         .map(|p| modified(p))
         .collect();
     let slots_count = cfg.processes as usize;
@@ -499,11 +505,13 @@ impl<R: Runtime> Master<R> {
             return;
         }
         let plain = self.identity.touch_reload.len();
+        let chain = plain + self.identity.touch_chain_reload.len();
         let paths: Vec<std::path::PathBuf> = self
             .identity
             .touch_reload
             .iter()
             .chain(&self.identity.touch_chain_reload)
+            .chain(&self.identity.touch_workers_reload)
             .cloned()
             .collect();
         for (i, path) in paths.iter().enumerate() {
@@ -516,12 +524,18 @@ impl<R: Runtime> Master<R> {
                         path.display()
                     ));
                     self.reload();
-                } else {
+                } else if i < chain {
                     log::line(&format!(
                         "*** {} has been touched... chain reload !!! ***",
                         path.display()
                     ));
                     self.chain_reload();
+                } else {
+                    log::line(&format!(
+                        "*** {} has been touched... workers reload !!! ***",
+                        path.display()
+                    ));
+                    self.reload_workers(SIGHUP);
                 }
                 return;
             }
@@ -862,6 +876,13 @@ impl<R: Runtime> Master<R> {
                         "*** HARAKIRI ON WORKER {} (pid: {pid}, try: 1, core: {core}) ***",
                         index + 1
                     ));
+                    if self.identity.harakiri_verbose {
+                        for what in ["syscall", "wchan"] {
+                            let text = std::fs::read_to_string(format!("/proc/{pid}/{what}"))
+                                .unwrap_or_default();
+                            log::line(&format!("HARAKIRI: -- {what}> {}", text.trim()));
+                        }
+                    }
                     self.scoreboard.add(index, Field::HarakiriCount, 1);
                     self.scoreboard
                         .core_set(index, core, CoreField::HarakiriDeadline, 0);
