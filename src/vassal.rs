@@ -272,6 +272,11 @@ pub fn run(cfg: VassalConfig, effective: &Effective, args: &[String], ctx: &Cont
             .map(|i| ctx.cwd.join(i.value.render()))
             .collect(),
         harakiri_verbose: effective.flag("harakiri-verbose"),
+        daemons: effective
+            .items("attach-daemon")
+            .iter()
+            .map(|i| i.value.render())
+            .collect(),
     };
     emperor_vassal::master::run(cfg, runtime, settings, identity, stats)
 }

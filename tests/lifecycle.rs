@@ -426,3 +426,80 @@ fn touch_workers_reload_replaces_lazy_workers_and_keeps_the_master() {
     assert_eq!(p.stop(Duration::from_secs(30)), Some(0), "{}", p.log());
     p.assert_nothing_left();
 }
+
+#[test]
+fn attach_daemon_is_respawned_and_stopped_with_its_children() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("app.py"), V1).unwrap();
+    // The daemon writes its pid, starts a grandchild, then waits.
+    std::fs::write(
+        dir.path().join("daemon.sh"),
+        "echo $$ >> pids\nsleep 1000 &\necho $! >> kids\nwait\n",
+    )
+    .unwrap();
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut p = Proc::start_in(
+        dir,
+        &[
+            "--http-socket",
+            &addr,
+            "--wsgi-file",
+            "app.py",
+            "--attach-daemon",
+            "sh daemon.sh",
+        ],
+        &[],
+    );
+    p.wait_port(port);
+    let workdir = p.dir.path().to_path_buf();
+    let pids = |name: &str| -> Vec<i32> {
+        std::fs::read_to_string(workdir.join(name))
+            .unwrap_or_default()
+            .split_whitespace()
+            .filter_map(|x| x.parse().ok())
+            .collect()
+    };
+    let alive = |pid: i32| {
+        std::path::Path::new(&format!("/proc/{pid}")).exists()
+            && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .unwrap_or_default()
+                .contains(") Z ")
+    };
+    assert!(
+        support::wait_for(Duration::from_secs(20), || (pids("pids").len() == 1)
+            .then_some(()))
+        .is_some(),
+        "{}",
+        p.log()
+    );
+    let first = pids("pids")[0];
+    std::process::Command::new("kill")
+        .args(["-KILL", &first.to_string()])
+        .status()
+        .unwrap();
+    assert!(
+        support::wait_for(Duration::from_secs(20), || (pids("pids").len() == 2)
+            .then_some(()))
+        .is_some(),
+        "respawned:\n{}",
+        p.log()
+    );
+    assert_eq!(request(port).unwrap(), "v1\n");
+    let second = pids("pids")[1];
+    assert_eq!(p.stop(Duration::from_secs(30)), Some(0), "{}", p.log());
+    p.assert_nothing_left();
+    let gone = support::wait_for(Duration::from_secs(10), || {
+        (!alive(second) && pids("kids").iter().skip(1).all(|k| !alive(*k))).then_some(())
+    });
+    assert!(
+        gone.is_some(),
+        "the daemon and its child are stopped with the vassal"
+    );
+    // The first daemon's orphaned child is the leftover of a SIGKILL; clean it up.
+    for kid in pids("kids") {
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", &kid.to_string()])
+            .status();
+    }
+}

@@ -528,7 +528,7 @@ pub const OPTIONS: &[OptionDef] = &[
         .implemented(),
     opt("attach-daemon", Kind::List)
         .doc("run a command beside the workers, restart it when it dies, stop it with the instance")
-        .planned()
+        .implemented()
         .master(),
     opt("attach-control-daemon", Kind::List)
         .doc("like `attach-daemon`, and stop the instance when the command dies")

@@ -19,6 +19,7 @@ use std::io;
 use emperor_proto::app::App;
 use emperor_sys::process::Forked;
 
+pub mod daemons;
 pub mod listeners;
 pub mod log;
 pub mod master;

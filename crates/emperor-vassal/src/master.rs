@@ -34,6 +34,7 @@ use emperor_sys::signals::numbers::{
     SIGWINCH,
 };
 
+use crate::daemons::Daemon;
 use crate::listeners::{self, Listener};
 use crate::log;
 use crate::scoreboard::{CoreField, Field, Scoreboard};
@@ -87,6 +88,8 @@ pub struct Master<R: Runtime> {
     stats: Option<StatsServer>,
     /// How many worker slots run (SIGTTIN/SIGTTOU move it between 1 and `processes`).
     active: usize,
+    /// `attach-daemon` processes.
+    daemons: Vec<Daemon>,
     /// A chain reload in progress: the worker being replaced, and the pid it had.
     chain: Option<(usize, Option<i32>)>,
     /// The master FIFO: (read end polled, write end kept open).
@@ -127,6 +130,8 @@ pub struct Identity {
     pub touch_workers_reload: Vec<std::path::PathBuf>,
     /// `harakiri-verbose`: log the stuck worker's syscall and wait channel before killing it.
     pub harakiri_verbose: bool,
+    /// `attach-daemon`: commands run beside the workers.
+    pub daemons: Vec<String>,
 }
 
 /// Worker recycling and limits, enforced by the master every tick.
@@ -272,6 +277,7 @@ fn start<R: Runtime>(
         .map(|p| modified(p))
         .collect();
     let slots_count = cfg.processes as usize;
+    let daemons = identity.daemons.clone();
     let now = Instant::now();
     let slots = (0..cfg.processes)
         .map(|_| Slot {
@@ -298,6 +304,7 @@ fn start<R: Runtime>(
         settings,
         identity,
         touched,
+        daemons: daemons.into_iter().map(Daemon::new).collect(),
         chain: None,
         fifo,
         active: slots_count,
@@ -334,7 +341,8 @@ impl<R: Runtime> Master<R> {
     fn supervise(mut self) -> i32 {
         loop {
             self.respawn_due();
-            let all_gone = self.slots.iter().all(|s| s.pid.is_none());
+            let all_gone = self.slots.iter().all(|s| s.pid.is_none())
+                && self.daemons.iter().all(|d| d.pid.is_none());
             match self.phase {
                 Phase::Stopping { .. } if all_gone => break,
                 Phase::Reloading { .. } if all_gone => self.exec_reload(),
@@ -446,6 +454,9 @@ impl<R: Runtime> Master<R> {
         );
         let kill_at = Instant::now() + self.settings.reload_mercy;
         self.phase = Phase::Reloading { kill_at };
+        for daemon in &self.daemons {
+            daemon.signal(SIGTERM);
+        }
         for slot in &mut self.slots {
             slot.respawn_at = None;
             if let Some(pid) = slot.pid {
@@ -676,10 +687,17 @@ impl<R: Runtime> Master<R> {
                 slot.kill_at = Some(now + mercy);
             }
         }
+        for daemon in &self.daemons {
+            daemon.signal(SIGTERM);
+        }
     }
 
     fn reap(&mut self) {
         for (pid, exit) in process::reap() {
+            if let Some(daemon) = self.daemons.iter_mut().find(|d| d.pid == Some(pid)) {
+                daemon.died(exit, self.phase == Phase::Running);
+                continue;
+            }
             let Some(index) = self.slots.iter().position(|s| s.pid == Some(pid)) else {
                 // A re-parented descendant (we are a subreaper): nothing to do but reap it.
                 continue;
@@ -741,6 +759,9 @@ impl<R: Runtime> Master<R> {
     fn respawn_due(&mut self) {
         if self.phase != Phase::Running {
             return;
+        }
+        for daemon in &mut self.daemons {
+            daemon.start_if_due();
         }
         let now = Instant::now();
         for index in 0..self.active {
@@ -898,6 +919,9 @@ impl<R: Runtime> Master<R> {
                 if let Some(pid) = slot.pid {
                     let _ = process::kill(pid, SIGKILL);
                 }
+            }
+            for daemon in &self.daemons {
+                daemon.signal(SIGKILL);
             }
         }
     }
