@@ -30,16 +30,45 @@ fn request(port: u16) -> Result<String, String> {
     }
 }
 
-#[test]
-fn sighup_reload_picks_up_new_code_and_drops_no_request() {
+/// Starts a vassal serving `app.py` (V1) from an `app.ini` holding an HTTP socket, the app,
+/// and `extra` lines. Returns the vassal, its port and the ini text.
+fn start_ini(extra: &str) -> (Proc, u16, String) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("app.py"), V1).unwrap();
     let port = free_port();
-    let ini =
-        format!("[uwsgi]\nhttp-socket = 127.0.0.1:{port}\nwsgi-file = app.py\nprocesses = 2\n");
-    std::fs::write(dir.path().join("app.ini"), ini).unwrap();
+    let ini = format!("[uwsgi]\nhttp-socket = 127.0.0.1:{port}\nwsgi-file = app.py\n{extra}");
+    std::fs::write(dir.path().join("app.ini"), &ini).unwrap();
     let mut p = Proc::start_in(dir, &["app.ini"], &[]);
     p.wait_port(port);
+    (p, port, ini)
+}
+
+/// Starts a vassal serving `app.py` (V1) from the command line, with `files` written beside it
+/// first and `args` after the socket and the app.
+fn start_args(files: &[(&str, &str)], args: &[&str]) -> (Proc, u16) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("app.py"), V1).unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut all = vec!["--http-socket", addr.as_str(), "--wsgi-file", "app.py"];
+    all.extend_from_slice(args);
+    let mut p = Proc::start_in(dir, &all, &[]);
+    p.wait_port(port);
+    (p, port)
+}
+
+/// Stops the vassal gracefully (exit 0) and checks nothing is left of it.
+fn finish(mut p: Proc) {
+    assert_eq!(p.stop(Duration::from_secs(30)), Some(0), "{}", p.log());
+    p.assert_nothing_left();
+}
+
+#[test]
+fn sighup_reload_picks_up_new_code_and_drops_no_request() {
+    let (mut p, port, _ini) = start_ini("processes = 2\n");
     assert_eq!(request(port).unwrap(), "v1\n");
 
     // Clients hammer the vassal while it reloads.
@@ -102,19 +131,12 @@ fn sighup_reload_picks_up_new_code_and_drops_no_request() {
         "the listener was handed over: {}",
         p.log()
     );
-    assert_eq!(p.stop(Duration::from_secs(30)), Some(0), "{}", p.log());
-    p.assert_nothing_left();
+    finish(p);
 }
 
 #[test]
 fn an_invalid_edit_is_refused_and_the_running_version_keeps_serving() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("app.py"), V1).unwrap();
-    let port = free_port();
-    let ini = format!("[uwsgi]\nhttp-socket = 127.0.0.1:{port}\nwsgi-file = app.py\n");
-    std::fs::write(dir.path().join("app.ini"), &ini).unwrap();
-    let mut p = Proc::start_in(dir, &["app.ini"], &[]);
-    p.wait_port(port);
+    let (p, port, ini) = start_ini("");
     std::fs::write(
         p.dir.path().join("app.ini"),
         format!("{ini}processes = lots\n"),
@@ -138,20 +160,12 @@ fn an_invalid_edit_is_refused_and_the_running_version_keeps_serving() {
         "the running workers still serve"
     );
     assert!(!p.log().contains("binary reloading"));
-    assert_eq!(p.stop(Duration::from_secs(30)), Some(0), "{}", p.log());
-    p.assert_nothing_left();
+    finish(p);
 }
 
 #[test]
 fn touch_reload_on_the_config_file_reloads() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("app.py"), V1).unwrap();
-    let port = free_port();
-    let ini =
-        format!("[uwsgi]\nhttp-socket = 127.0.0.1:{port}\nwsgi-file = app.py\ntouch-reload = %p\n");
-    std::fs::write(dir.path().join("app.ini"), &ini).unwrap();
-    let mut p = Proc::start_in(dir, &["app.ini"], &[]);
-    p.wait_port(port);
+    let (p, port, ini) = start_ini("touch-reload = %p\n");
     assert!(
         p.wait_log("spawned emperor worker 1", Duration::from_secs(20)),
         "{}",
@@ -173,8 +187,7 @@ fn touch_reload_on_the_config_file_reloads() {
         request(port).ok().filter(|b| b == "v3\n")
     });
     assert!(upgraded.is_some(), "{}", p.log());
-    assert_eq!(p.stop(Duration::from_secs(30)), Some(0), "{}", p.log());
-    p.assert_nothing_left();
+    finish(p);
 }
 
 fn worker_pids(master: i32) -> Vec<i32> {
@@ -190,23 +203,7 @@ fn worker_pids(master: i32) -> Vec<i32> {
 
 #[test]
 fn max_worker_lifetime_recycles_workers() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("app.py"), V1).unwrap();
-    let port = free_port();
-    let addr = format!("127.0.0.1:{port}");
-    let mut p = Proc::start_in(
-        dir,
-        &[
-            "--http-socket",
-            &addr,
-            "--wsgi-file",
-            "app.py",
-            "--max-worker-lifetime",
-            "1",
-        ],
-        &[],
-    );
-    p.wait_port(port);
+    let (p, port) = start_args(&[], &["--max-worker-lifetime", "1"]);
     assert!(
         p.wait_log(
             "is recycled: lifetime reached (1 s)",
@@ -221,29 +218,12 @@ fn max_worker_lifetime_recycles_workers() {
         p.log()
     );
     assert_eq!(request(port).unwrap(), "v1\n");
-    assert_eq!(p.stop(Duration::from_secs(30)), Some(0), "{}", p.log());
-    p.assert_nothing_left();
+    finish(p);
 }
 
 #[test]
 fn sigttou_and_sigttin_remove_and_add_workers() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("app.py"), V1).unwrap();
-    let port = free_port();
-    let addr = format!("127.0.0.1:{port}");
-    let mut p = Proc::start_in(
-        dir,
-        &[
-            "--http-socket",
-            &addr,
-            "--wsgi-file",
-            "app.py",
-            "--processes",
-            "3",
-        ],
-        &[],
-    );
-    p.wait_port(port);
+    let (p, port) = start_args(&[], &["--processes", "3"]);
     let master = p.pid();
     assert!(
         support::wait_for(Duration::from_secs(20), || (worker_pids(master).len() == 3)
@@ -284,31 +264,12 @@ fn sigttou_and_sigttin_remove_and_add_workers() {
         p.log()
     );
     assert_eq!(request(port).unwrap(), "v1\n");
-    assert_eq!(p.stop(Duration::from_secs(30)), Some(0), "{}", p.log());
-    p.assert_nothing_left();
+    finish(p);
 }
 
 #[test]
 fn master_fifo_commands() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("app.py"), V1).unwrap();
-    let port = free_port();
-    let addr = format!("127.0.0.1:{port}");
-    let mut p = Proc::start_in(
-        dir,
-        &[
-            "--http-socket",
-            &addr,
-            "--wsgi-file",
-            "app.py",
-            "--processes",
-            "2",
-            "--master-fifo",
-            "master.fifo",
-        ],
-        &[],
-    );
-    p.wait_port(port);
+    let (mut p, port) = start_args(&[], &["--processes", "2", "--master-fifo", "master.fifo"]);
     let fifo = p.dir.path().join("master.fifo");
     assert!(
         support::wait_for(Duration::from_secs(20), || fifo.exists().then_some(())).is_some(),
@@ -353,15 +314,8 @@ fn master_fifo_commands() {
 
 #[test]
 fn chain_reload_replaces_lazy_workers_one_at_a_time() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("app.py"), V1).unwrap();
-    let port = free_port();
-    let ini = format!(
-        "[uwsgi]\nhttp-socket = 127.0.0.1:{port}\nwsgi-file = app.py\nprocesses = 2\nlazy-apps = true\ntouch-chain-reload = chain.touch\n"
-    );
-    std::fs::write(dir.path().join("app.ini"), ini).unwrap();
-    let mut p = Proc::start_in(dir, &["app.ini"], &[]);
-    p.wait_port(port);
+    let (p, port, _ini) =
+        start_ini("processes = 2\nlazy-apps = true\ntouch-chain-reload = chain.touch\n");
     assert!(
         p.wait_log("spawned emperor worker 2", Duration::from_secs(20)),
         "{}",
@@ -388,21 +342,12 @@ fn chain_reload_replaces_lazy_workers_one_at_a_time() {
         "v4\n",
         "lazy workers load the new code"
     );
-    assert_eq!(p.stop(Duration::from_secs(30)), Some(0), "{}", p.log());
-    p.assert_nothing_left();
+    finish(p);
 }
 
 #[test]
 fn touch_workers_reload_replaces_lazy_workers_and_keeps_the_master() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("app.py"), V1).unwrap();
-    let port = free_port();
-    let ini = format!(
-        "[uwsgi]\nhttp-socket = 127.0.0.1:{port}\nwsgi-file = app.py\nlazy-apps = true\ntouch-workers-reload = workers.touch\n"
-    );
-    std::fs::write(dir.path().join("app.ini"), ini).unwrap();
-    let mut p = Proc::start_in(dir, &["app.ini"], &[]);
-    p.wait_port(port);
+    let (p, port, _ini) = start_ini("lazy-apps = true\ntouch-workers-reload = workers.touch\n");
     assert!(
         p.wait_log("spawned emperor worker 1", Duration::from_secs(20)),
         "{}",
@@ -423,35 +368,17 @@ fn touch_workers_reload_replaces_lazy_workers_and_keeps_the_master() {
         !p.log().contains("binary reloading"),
         "the master did not re-execute"
     );
-    assert_eq!(p.stop(Duration::from_secs(30)), Some(0), "{}", p.log());
-    p.assert_nothing_left();
+    finish(p);
 }
 
 #[test]
 fn attach_daemon_is_respawned_and_stopped_with_its_children() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("app.py"), V1).unwrap();
     // The daemon writes its pid, starts a grandchild, then waits.
-    std::fs::write(
-        dir.path().join("daemon.sh"),
-        "echo $$ >> pids\nsleep 1000 &\necho $! >> kids\nwait\n",
-    )
-    .unwrap();
-    let port = free_port();
-    let addr = format!("127.0.0.1:{port}");
-    let mut p = Proc::start_in(
-        dir,
-        &[
-            "--http-socket",
-            &addr,
-            "--wsgi-file",
-            "app.py",
-            "--attach-daemon",
-            "sh daemon.sh",
-        ],
-        &[],
+    let script = "echo $$ >> pids\nsleep 1000 &\necho $! >> kids\nwait\n";
+    let (mut p, port) = start_args(
+        &[("daemon.sh", script)],
+        &["--attach-daemon", "sh daemon.sh"],
     );
-    p.wait_port(port);
     let workdir = p.dir.path().to_path_buf();
     let pids = |name: &str| -> Vec<i32> {
         std::fs::read_to_string(workdir.join(name))
@@ -487,6 +414,7 @@ fn attach_daemon_is_respawned_and_stopped_with_its_children() {
     );
     assert_eq!(request(port).unwrap(), "v1\n");
     let second = pids("pids")[1];
+    // Not `finish`: the temp dir (with the pid files) must outlive the stop.
     assert_eq!(p.stop(Duration::from_secs(30)), Some(0), "{}", p.log());
     p.assert_nothing_left();
     let gone = support::wait_for(Duration::from_secs(10), || {

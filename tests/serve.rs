@@ -10,21 +10,12 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use support::{
-    Nginx, Proc, Response, apps, curl, free_port, http_get, raw_exchange, uwsgi_packet, venv,
+    Nginx, Proc, Response, apps, curl, free_port, http_get, http_vassal, raw_exchange,
+    uwsgi_packet, venv,
 };
 
 fn app(name: &str) -> String {
     apps().join(name).display().to_string()
-}
-
-fn http_vassal(extra: &[&str]) -> (Proc, u16) {
-    let port = free_port();
-    let addr = format!("127.0.0.1:{port}");
-    let mut args = vec!["--http-socket", &addr];
-    args.extend_from_slice(extra);
-    let mut p = Proc::start(&args);
-    p.wait_port(port);
-    (p, port)
 }
 
 #[test]

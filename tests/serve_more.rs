@@ -11,8 +11,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use support::{
-    Nginx, Proc, Response, apps, curl, free_port, http_get, raw_exchange, uid_of, uwsgi_packet,
-    venv,
+    Nginx, Proc, Response, apps, curl, free_port, http_get, http_vassal, raw_exchange, uid_of,
+    uwsgi_packet, venv,
 };
 
 fn app(name: &str) -> String {
@@ -26,18 +26,13 @@ fn stop(mut p: Proc) {
 
 #[test]
 fn harakiri_kills_a_stuck_worker_and_replaces_it() {
-    let port = free_port();
-    let addr = format!("127.0.0.1:{port}");
-    let mut p = Proc::start(&[
-        "--http-socket",
-        &addr,
+    let (p, port) = http_vassal(&[
         "--wsgi-file",
         &app("slow.py"),
         "--harakiri",
         "1",
         "--harakiri-verbose",
     ]);
-    p.wait_port(port);
     let started = Instant::now();
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
@@ -399,10 +394,7 @@ fn uwsgi_protocol_abuse_never_starves_workers() {
 
 #[test]
 fn http_abuse_gets_4xx_and_chunked_bodies_are_dechunked() {
-    let port = free_port();
-    let addr = format!("127.0.0.1:{port}");
-    let mut p = Proc::start(&["--http-socket", &addr, "--wsgi-file", &app("echo.py")]);
-    p.wait_port(port);
+    let (p, port) = http_vassal(&["--wsgi-file", &app("echo.py")]);
     let send = |req: &[u8]| {
         let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
@@ -567,17 +559,12 @@ fn abstract_and_shared_sockets() {
 
 #[test]
 fn log_format_and_log_5xx_with_disable_logging() {
-    let port = free_port();
-    let addr = format!("127.0.0.1:{port}");
-    let mut p = Proc::start(&[
-        "--http-socket",
-        &addr,
+    let (p, port) = http_vassal(&[
         "--wsgi-file",
         &app("boom.py"),
         "--log-format",
         "REQ %(method) %(uri) -> %(status) %(size)b by %(uagent)",
     ]);
-    p.wait_port(port);
     let (ok, _) = curl(&["-A", "tester/1", &format!("http://127.0.0.1:{port}/ok")]);
     assert!(ok);
     assert!(
@@ -587,17 +574,12 @@ fn log_format_and_log_5xx_with_disable_logging() {
     );
     stop(p);
 
-    let port = free_port();
-    let addr = format!("127.0.0.1:{port}");
-    let mut p = Proc::start(&[
-        "--http-socket",
-        &addr,
+    let (p, port) = http_vassal(&[
         "--wsgi-file",
         &app("boom.py"),
         "--disable-logging",
         "--log-5xx",
     ]);
-    p.wait_port(port);
     assert_eq!(http_get(port, "/ok").status, 200);
     assert_eq!(http_get(port, "/fail").status, 500);
     assert!(

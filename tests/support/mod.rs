@@ -390,3 +390,14 @@ pub fn venv_with_module(dir: &Path, module: &str, source: &str) -> PathBuf {
     std::fs::write(site.join(format!("{module}.py")), source).unwrap();
     venv
 }
+
+/// Starts `emperor --http-socket 127.0.0.1:PORT EXTRA…` on a free port and waits for it.
+pub fn http_vassal(extra: &[&str]) -> (Proc, u16) {
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut args = vec!["--http-socket", addr.as_str()];
+    args.extend_from_slice(extra);
+    let mut p = Proc::start(&args);
+    p.wait_port(port);
+    (p, port)
+}
