@@ -11,7 +11,7 @@ use std::sync::Arc;
 use emperor_proto::app::{App, Outcome, Request, Responder, ResponseInfo};
 use emperor_python::{Apps, Interpreter, Setup, ThreadAttachment, WsgiApp, WsgiSettings};
 use emperor_sys::process::{self, Forked};
-use emperor_vassal::master::Identity;
+use emperor_vassal::master::MasterOptions;
 use emperor_vassal::reqlog::RequestLog;
 use emperor_vassal::static_files::StaticFiles;
 use emperor_vassal::stats_server::StatsConfig;
@@ -246,7 +246,7 @@ pub fn run(cfg: VassalConfig, effective: &Effective, args: &[String], ctx: &Cont
         timeout: Duration::from_secs(u64::from(cfg.socket_timeout.max(1))),
         memory_report: effective.flag("memory-report"),
     });
-    let identity = Identity {
+    let options = MasterOptions {
         name,
         procname_prefix,
         cwd: Some(ctx.cwd.clone()),
@@ -278,7 +278,7 @@ pub fn run(cfg: VassalConfig, effective: &Effective, args: &[String], ctx: &Cont
             .map(|i| i.value.render())
             .collect(),
     };
-    emperor_vassal::master::run(cfg, runtime, settings, identity, stats)
+    emperor_vassal::master::run(cfg, runtime, settings, options, stats)
 }
 
 /// The vassal's name for process titles: its config file's stem (`app` for `app.ini`, as

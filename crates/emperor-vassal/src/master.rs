@@ -84,7 +84,7 @@ pub struct Master<R: Runtime> {
     phase: Phase,
     signals: SignalFd,
     settings: WorkerSettings,
-    identity: Identity,
+    options: MasterOptions,
     stats: Option<StatsServer>,
     /// How many worker slots run (SIGTTIN/SIGTTOU move it between 1 and `processes`).
     active: usize,
@@ -105,9 +105,11 @@ const MASTER_SIGNALS: &[i32] = &[
     SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD, SIGTTIN, SIGTTOU, SIGWINCH,
 ];
 
-/// How the vassal's processes are named (`ps`): `{prefix}emperor master {name}`.
+/// What the master needs beyond the typed config: its name for process titles
+/// (`{prefix}emperor master {name}`), its command line for reloads, and the reload, recycling,
+/// FIFO and daemon options.
 #[derive(Debug, Clone, Default)]
-pub struct Identity {
+pub struct MasterOptions {
     /// The vassal's name: its config file's stem, or its first socket.
     pub name: String,
     /// `procname-prefix` (`procname-prefix-spaced` adds the space).
@@ -155,10 +157,10 @@ pub fn run<R: Runtime>(
     cfg: VassalConfig,
     runtime: R,
     settings: WorkerSettings,
-    identity: Identity,
+    options: MasterOptions,
     stats: Option<StatsConfig>,
 ) -> i32 {
-    match start(cfg, runtime, settings, identity, stats) {
+    match start(cfg, runtime, settings, options, stats) {
         Ok(master) => master.supervise(),
         Err(message) => {
             log::line(&format!("emperor: error: {message}"));
@@ -171,7 +173,7 @@ fn start<R: Runtime>(
     cfg: VassalConfig,
     mut runtime: R,
     settings: WorkerSettings,
-    identity: Identity,
+    options: MasterOptions,
     stats: Option<StatsConfig>,
 ) -> Result<Master<R>, String> {
     emperor_sys::signals::ignore_sigpipe();
@@ -229,7 +231,7 @@ fn start<R: Runtime>(
     process::set_name("emperor master");
     process::set_title(&format!(
         "{}emperor master {}",
-        identity.procname_prefix, identity.name
+        options.procname_prefix, options.name
     ));
     runtime.start()?;
     if !cfg.lazy_apps {
@@ -251,7 +253,7 @@ fn start<R: Runtime>(
     }
     let scoreboard = Scoreboard::new(cfg.processes as usize, cfg.threads.max(1) as usize)
         .map_err(|e| format!("failed to map the scoreboard: {e}"))?;
-    if let Some(limit) = identity.recycle.limit_as {
+    if let Some(limit) = options.recycle.limit_as {
         process::limit_address_space(limit)
             .map_err(|e| format!("failed to set `limit-as`: {e}"))?;
         log::line(&format!(
@@ -259,7 +261,7 @@ fn start<R: Runtime>(
             limit / (1024 * 1024)
         ));
     }
-    let fifo = match &identity.master_fifo {
+    let fifo = match &options.master_fifo {
         Some(path) => {
             let fds = process::open_fifo(path).map_err(|e| {
                 format!("failed to create the master FIFO `{}`: {e}", path.display())
@@ -269,15 +271,15 @@ fn start<R: Runtime>(
         }
         None => None,
     };
-    let touched = identity
+    let touched = options
         .touch_reload
         .iter()
-        .chain(&identity.touch_chain_reload)
-        .chain(&identity.touch_workers_reload)
+        .chain(&options.touch_chain_reload)
+        .chain(&options.touch_workers_reload)
         .map(|p| modified(p))
         .collect();
     let slots_count = cfg.processes as usize;
-    let daemons = identity.daemons.clone();
+    let daemons = options.daemons.clone();
     let now = Instant::now();
     let slots = (0..cfg.processes)
         .map(|_| Slot {
@@ -302,7 +304,7 @@ fn start<R: Runtime>(
         phase: Phase::Running,
         signals,
         settings,
-        identity,
+        options,
         touched,
         daemons: daemons.into_iter().map(Daemon::new).collect(),
         chain: None,
@@ -437,7 +439,7 @@ impl<R: Runtime> Master<R> {
     /// master re-executes itself (same pid), handing its listeners over: nothing closes them,
     /// so connections arriving meanwhile wait in the listen queue and none is refused.
     fn reload(&mut self) {
-        let args = self.identity.args.clone();
+        let args = self.options.args.clone();
         let ctx = emperor_options::Context::current();
         let checked = emperor_options::from_command_line(&ctx, &args, emperor_options::Mode::Start);
         if checked.has_errors() {
@@ -480,10 +482,10 @@ impl<R: Runtime> Master<R> {
             .and_then(|r| r.parse::<u64>().ok())
             .unwrap_or(0)
             + 1;
-        let args = &self.identity.args;
+        let args = &self.options.args;
         let program =
             std::env::current_exe().unwrap_or_else(|_| std::path::PathBuf::from(&args[0]));
-        if let Some(cwd) = &self.identity.cwd {
+        if let Some(cwd) = &self.options.cwd {
             let _ = std::env::set_current_dir(cwd);
         }
         log::line(&format!("binary reloading emperor (reload {reloads})..."));
@@ -515,14 +517,14 @@ impl<R: Runtime> Master<R> {
         if self.phase != Phase::Running {
             return;
         }
-        let plain = self.identity.touch_reload.len();
-        let chain = plain + self.identity.touch_chain_reload.len();
+        let plain = self.options.touch_reload.len();
+        let chain = plain + self.options.touch_chain_reload.len();
         let paths: Vec<std::path::PathBuf> = self
-            .identity
+            .options
             .touch_reload
             .iter()
-            .chain(&self.identity.touch_chain_reload)
-            .chain(&self.identity.touch_workers_reload)
+            .chain(&self.options.touch_chain_reload)
+            .chain(&self.options.touch_workers_reload)
             .cloned()
             .collect();
         for (i, path) in paths.iter().enumerate() {
@@ -817,7 +819,7 @@ impl<R: Runtime> Master<R> {
         process::set_name(&format!("emperor wrk {id}"));
         process::set_title(&format!(
             "{}emperor worker {id} {}",
-            self.identity.procname_prefix, self.identity.name
+            self.options.procname_prefix, self.options.name
         ));
         let _ = emperor_sys::signals::unblock_all();
         let app = match self.runtime.worker_app(id) {
@@ -868,8 +870,7 @@ impl<R: Runtime> Master<R> {
             if slot.kill_at.is_some() {
                 continue;
             }
-            if let Some(reason) =
-                recycle_reason(&self.identity.recycle, slot.spawned.elapsed(), pid)
+            if let Some(reason) = recycle_reason(&self.options.recycle, slot.spawned.elapsed(), pid)
             {
                 let (evil, why) = reason;
                 if evil {
@@ -897,7 +898,7 @@ impl<R: Runtime> Master<R> {
                         "*** HARAKIRI ON WORKER {} (pid: {pid}, try: 1, core: {core}) ***",
                         index + 1
                     ));
-                    if self.identity.harakiri_verbose {
+                    if self.options.harakiri_verbose {
                         for what in ["syscall", "wchan"] {
                             let text = std::fs::read_to_string(format!("/proc/{pid}/{what}"))
                                 .unwrap_or_default();
@@ -1064,7 +1065,7 @@ impl<R: Runtime> Master<R> {
             .collect();
         Snapshot {
             version: env!("CARGO_PKG_VERSION").to_owned(),
-            vassal: self.identity.name.clone(),
+            vassal: self.options.name.clone(),
             listen_queue: sockets.iter().map(|s| s.queue).max().unwrap_or(0),
             pid: u32::try_from(process::pid()).unwrap_or(0),
             uid: emperor_sys::privileges::current_ids().0,
@@ -1081,7 +1082,7 @@ impl<R: Runtime> Master<R> {
         if let Some(stats) = &self.stats {
             stats.vacuum();
         }
-        if let Some(path) = &self.identity.master_fifo {
+        if let Some(path) = &self.options.master_fifo {
             let _ = std::fs::remove_file(path);
         }
         if !self.cfg.vacuum {
