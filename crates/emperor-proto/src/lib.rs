@@ -8,4 +8,5 @@
 
 pub mod app;
 pub mod http;
+pub mod link;
 pub mod uwsgi;
