@@ -66,3 +66,11 @@ pub fn group_exists(name_or_id: &str) -> bool {
         Err(_) => Group::from_name(name_or_id).ok().flatten().is_some(),
     }
 }
+
+/// The name and home directory of `uid` in the user database.
+pub fn user_by_uid(uid: u32) -> Option<(String, std::path::PathBuf)> {
+    User::from_uid(Uid::from_raw(uid))
+        .ok()
+        .flatten()
+        .map(|u| (u.name, u.dir))
+}

@@ -11,9 +11,11 @@
 
 pub mod host;
 pub mod net;
+pub mod notify;
 pub mod poll;
 pub mod privileges;
 pub mod process;
 pub mod shm;
 pub mod signals;
+pub mod spawn;
 pub mod time;

@@ -93,4 +93,5 @@ pub mod numbers {
     pub const SIGTTIN: i32 = libc::SIGTTIN;
     pub const SIGTTOU: i32 = libc::SIGTTOU;
     pub const SIGWINCH: i32 = libc::SIGWINCH;
+    pub const SIGURG: i32 = libc::SIGURG;
 }
