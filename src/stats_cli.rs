@@ -843,6 +843,10 @@ fn render_emperor(doc: &Value) -> String {
         .into_iter()
         .flatten()
         .collect();
+    if vassals.iter().any(|v| v.get("state").is_some()) {
+        render_governed(&vassals, &mut out);
+        return out;
+    }
     let fields: Vec<&str> = VASSAL_FIELDS
         .iter()
         .copied()
@@ -869,6 +873,48 @@ fn render_emperor(doc: &Value) -> String {
         let _ = writeln!(out, "\nblacklisted: {}", blacklist.join(", "));
     }
     out
+}
+
+/// Our emperor's document: every vassal with its state and its workers in one screen
+/// (uwsgitop only lists names and pids there).
+fn render_governed(vassals: &[&Value], out: &mut String) {
+    let mut table = Table::new(&[
+        ("VASSAL", false),
+        ("PID", true),
+        ("STATE", false),
+        ("WORKERS", true),
+        ("BUSY", true),
+        ("REQUESTS", true),
+        ("RESPAWNS", true),
+        ("BACKOFF", true),
+        ("LAST ERROR", false),
+    ]);
+    for v in vassals {
+        let workers = v.get("workers").filter(|w| w.is_object());
+        let backoff = v.get("backoff").and_then(Value::as_f64).unwrap_or(0.0);
+        let state = v.get("state").and_then(Value::as_str).unwrap_or("-");
+        table.rows.push(vec![
+            cell(v.get("name").or_else(|| v.get("id"))),
+            match v.get("pid").and_then(Value::as_i64) {
+                Some(pid) if pid > 0 => pid.to_string(),
+                _ => "-".to_owned(),
+            },
+            escape(state),
+            workers.map_or_else(|| "-".to_owned(), |w| cell(w.get("count"))),
+            workers.map_or_else(|| "-".to_owned(), |w| cell(w.get("busy"))),
+            workers.map_or_else(|| "-".to_owned(), |w| cell(w.get("requests"))),
+            cell(v.get("respawns")),
+            if state == "backoff" {
+                format!("{backoff:.1}s")
+            } else {
+                "-".to_owned()
+            },
+            v.get("last_error")
+                .and_then(Value::as_str)
+                .map_or_else(|| "-".to_owned(), escape),
+        ]);
+    }
+    table.render(out);
 }
 
 #[cfg(test)]
@@ -997,6 +1043,26 @@ VASSAL   PID  RESPAWNS  LOYAL  READY  ACCEPTING  CURSED
 app.ini    8         2      1      1          1       0
 
 blacklisted: bad.ini (attempt 3)
+"
+        );
+    }
+
+    #[test]
+    fn our_emperor_document_shows_states_and_workers() {
+        let doc: Value = serde_json::from_str(
+            r#"{"version":"0.1.0","pid":7,"uid":0,"gid":0,"cwd":"/","emperor":["/etc/uwsgi.d"],"emperor_tyrant":0,"throttle_level":0,"vassals":[
+            {"id":"app.ini","pid":8,"respawns":1,"name":"app","state":"running","last_error":null,"backoff":0.0,"workers":{"count":4,"busy":1,"idle":3,"requests":120,"exceptions":0}},
+            {"id":"bad.ini","pid":-1,"respawns":0,"name":"bad","state":"backoff","last_error":"died before it was healthy (exit code 1)","backoff":4.0,"workers":null}],"blacklist":[]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            render(&doc, None).unwrap(),
+            "\
+emperor pid 7, version 0.1.0, emperor /etc/uwsgi.d, tyrant 0
+
+VASSAL  PID  STATE    WORKERS  BUSY  REQUESTS  RESPAWNS  BACKOFF  LAST ERROR
+app       8  running        4     1       120         1        -  -
+bad       -  backoff        -     -         -         0     4.0s  died before it was healthy (exit code 1)
 "
         );
     }

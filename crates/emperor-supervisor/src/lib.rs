@@ -107,7 +107,7 @@ pub fn run(settings: Settings) -> i32 {
         }
     };
     runtime.block_on(async move {
-        match Emperor::start(settings).await {
+        match Emperor::start(settings) {
             Ok(emperor) => emperor.run().await,
             Err(e) => {
                 log(&format!("emperor: error: {e}"));
@@ -147,7 +147,7 @@ struct Emperor {
 }
 
 impl Emperor {
-    async fn start(settings: Settings) -> Result<Emperor, String> {
+    fn start(settings: Settings) -> Result<Emperor, String> {
         emperor_sys::process::set_child_subreaper()
             .map_err(|e| format!("cannot become a child subreaper: {e}"))?;
         let monitors: Vec<Monitor> = settings
@@ -240,7 +240,7 @@ impl Emperor {
         let mut housekeeping = tokio::time::interval(Duration::from_secs(1));
         let watchdog = emperor_sys::notify::watchdog_interval();
         let mut watchdog_tick =
-            tokio::time::interval(watchdog.map_or(Duration::from_secs(3600), |w| w / 2));
+            tokio::time::interval(watchdog.map_or(Duration::from_hours(1), |w| w / 2));
         let mut scan_at: Option<Instant> = None;
         loop {
             if self.stopping.is_some() && self.vassals.is_empty() {
@@ -277,7 +277,7 @@ impl Emperor {
                     }
                 }
                 signal = signals.next() => self.on_signal(signal),
-                conn = accept_stats(&self.stats) => {
+                conn = accept_stats(self.stats.as_ref()) => {
                     if let Some(conn) = conn {
                         self.serve_stats(conn);
                     }
@@ -285,7 +285,7 @@ impl Emperor {
             }
         }
         self.reap();
-        self.kill_strays_now();
+        Emperor::kill_strays_now();
         self.notify("STATUS=The Emperor is buried.");
         log("[emperor] the Emperor is buried.");
         if let Some(StatsListener::Unix(_, Some(path))) = &self.stats {
@@ -410,10 +410,14 @@ impl Emperor {
                         "[emperor] new vassal file {}",
                         scan::shown(&path.to_string_lossy())
                     ));
-                    let handle = vassal::start(path.clone(), seen.clone(), self.shared.clone());
-                    if seen.refusal.is_some() {
-                        handle.send(Control::Changed(seen.clone()));
+                    if let Some(refusal) = &seen.refusal {
+                        log(&format!(
+                            "[emperor] vassal {} refused: {}",
+                            scan::shown(&path.to_string_lossy()),
+                            scan::shown(refusal)
+                        ));
                     }
+                    let handle = vassal::start(path.clone(), seen.clone(), self.shared.clone());
                     self.vassals.insert(path, (seen, handle));
                 }
                 reconcile::Action::Change(path) => {
@@ -599,7 +603,7 @@ impl Emperor {
         }
     }
 
-    fn kill_strays_now(&mut self) {
+    fn kill_strays_now() {
         let children = emperor_sys::spawn::children();
         for pid in &children {
             let _ = emperor_sys::process::kill(*pid, SIGKILL);
@@ -666,7 +670,7 @@ enum StatsConn {
     Tcp(tokio::net::TcpStream),
 }
 
-async fn accept_stats(listener: &Option<StatsListener>) -> Option<StatsConn> {
+async fn accept_stats(listener: Option<&StatsListener>) -> Option<StatsConn> {
     match listener {
         Some(StatsListener::Unix(l, _)) => l.accept().await.ok().map(|(s, _)| StatsConn::Unix(s)),
         Some(StatsListener::Tcp(l)) => l.accept().await.ok().map(|(s, _)| StatsConn::Tcp(s)),

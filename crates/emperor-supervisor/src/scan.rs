@@ -67,12 +67,13 @@ pub enum Name {
 /// `.swp`), package manager leftovers (`.dpkg-*`, `.rpmnew`, `.rpmsave`) and anything else
 /// are ignored.
 pub fn classify(name: &str, extra: &[String]) -> Name {
+    let lower = name.to_ascii_lowercase();
     if name.starts_with('.')
         || name.ends_with('~')
-        || name.ends_with(".swp")
-        || name.ends_with(".rpmnew")
-        || name.ends_with(".rpmsave")
-        || name.contains(".dpkg-")
+        || [".swp", ".rpmnew", ".rpmsave"]
+            .iter()
+            .any(|suffix| lower.ends_with(suffix))
+        || lower.contains(".dpkg-")
         || name.len() >= 255
     {
         return Name::Ignored;

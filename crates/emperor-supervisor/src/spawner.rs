@@ -74,8 +74,8 @@ impl Spawner {
     }
 
     /// Starts `job`'s process; the answer comes on the job's reply channel.
-    pub fn submit(&self, job: Job) -> Result<(), Job> {
-        self.jobs.send(job).map_err(|e| e.0)
+    pub fn submit(&self, job: Job) -> Result<(), Box<Job>> {
+        self.jobs.send(job).map_err(|e| Box::new(e.0))
     }
 }
 

@@ -2,7 +2,7 @@
 //!
 //! # Theory of operation
 //! The emperor loop sends [`Control`]s; the actor moves between the [`Phase`]s below and
-//! publishes a [`Status`] for the stats and sd_notify. Nothing here sleeps: backoff, the stop
+//! publishes a [`Status`] for the stats and `sd_notify`. Nothing here sleeps: backoff, the stop
 //! mercy and the heartbeat check are deadlines of this actor alone, so a crash-looping vassal
 //! never delays another one (uWSGI sleeps in its only loop, #774).
 //!
@@ -145,7 +145,7 @@ impl Handle {
 /// What an actor tells the emperor loop.
 #[derive(Debug)]
 pub enum Note {
-    /// The phase changed (sd_notify's STATUS is recomputed).
+    /// The phase changed (`sd_notify`'s `STATUS` is recomputed).
     Phase,
     /// The actor is done (its file is gone, or the emperor stops) and its process reaped.
     Finished(PathBuf),
@@ -219,11 +219,16 @@ pub fn on_change(path: &Path, bytes: &[u8]) -> Result<OnChange, String> {
 /// Starts the actor of `path`.
 pub fn start(path: PathBuf, seen: Seen, shared: Shared) -> Handle {
     let (tx, rx) = mpsc::unbounded_channel();
+    let refused = seen.refusal.is_some();
     let status = Arc::new(Mutex::new(Status {
         name: vassal_name(&path),
         path: path.clone(),
         monitor: seen.monitor.clone(),
-        phase: Phase::Pending,
+        phase: if refused {
+            Phase::Refused
+        } else {
+            Phase::Pending
+        },
         pid: None,
         born: 0,
         last_mod: seen.state.mtime_secs(),
@@ -240,7 +245,7 @@ pub fn start(path: PathBuf, seen: Seen, shared: Shared) -> Handle {
         uid: seen.state.uid,
         gid: seen.state.gid,
         respawns: 0,
-        last_error: None,
+        last_error: seen.refusal.clone(),
         backoff: Duration::ZERO,
         next_attempt: 0,
         attempts: 0,
@@ -255,8 +260,12 @@ pub fn start(path: PathBuf, seen: Seen, shared: Shared) -> Handle {
         tx: tx.clone(),
         rx,
         status: status.clone(),
-        phase: Phase::Pending,
-        want: Some(Want::Spawn),
+        phase: if refused {
+            Phase::Refused
+        } else {
+            Phase::Pending
+        },
+        want: (!refused).then_some(Want::Spawn),
         pid: None,
         link: None,
         config: None,
@@ -374,7 +383,7 @@ impl Actor {
                     Some(control) => self.on_control(control),
                     None => break,
                 },
-                read = read_link(&mut self.link, &mut buf) => self.on_link(read, &buf),
+                read = read_link(&mut self.link, &mut buf) => self.on_link(&read, &buf),
                 result = spawned(&mut self.spawn_reply) => {
                     self.spawn_reply = None;
                     self.on_spawned(result);
@@ -733,7 +742,7 @@ impl Actor {
         }
     }
 
-    fn on_link(&mut self, read: std::io::Result<usize>, buf: &[u8]) {
+    fn on_link(&mut self, read: &std::io::Result<usize>, buf: &[u8]) {
         let n = match read {
             Ok(0) | Err(_) => {
                 // EOF: the master is gone or going; its exit comes through the reaper.
@@ -744,7 +753,7 @@ impl Actor {
                 }
                 return;
             }
-            Ok(n) => n,
+            Ok(n) => *n,
         };
         let messages = match self.decoder.feed(&buf[..n]) {
             Ok(m) => m,
@@ -1034,7 +1043,7 @@ fn meta_uid(meta: &std::fs::Metadata) -> u32 {
 }
 
 /// The vassal's environment: an allow-list, never the emperor's whole environment (no
-/// NOTIFY_SOCKET, LISTEN_*, LD_PRELOAD or stray `UWSGI_*`).
+/// `NOTIFY_SOCKET`, `LISTEN_*`, `LD_PRELOAD` or stray `UWSGI_*`).
 fn vassal_env(settings: &Settings, uid: u32, path: &Path) -> Vec<(String, String)> {
     let mut env = Vec::new();
     env.push((

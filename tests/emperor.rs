@@ -1,0 +1,711 @@
+//! The Emperor end to end: the real binary governing real vassals (embedded CPython) in a
+//! temp directory, observed through its stats socket, its log and `/proc`.
+//!
+//! Strays are found by ancestry: the test process makes itself a child subreaper, so any
+//! process the emperor leaves behind ends up as a child of the test, where
+//! [`Emperor::assert_no_strays`] finds it.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::{Proc, free_port, wait_for};
+
+/// A running emperor over a fresh vassal directory.
+struct Emperor {
+    proc: Proc,
+    vassals: PathBuf,
+    stats: PathBuf,
+}
+
+impl Emperor {
+    /// Starts `emperor emperor.ini` with short timings (mercy 2 s, rescans every second).
+    fn start(extra: &str) -> Emperor {
+        Emperor::start_with_env(extra, &[])
+    }
+
+    fn start_with_env(extra: &str, env: &[(&str, &str)]) -> Emperor {
+        nix::sys::prctl::set_child_subreaper(true).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let vassals = dir.path().join("vassals");
+        std::fs::create_dir(&vassals).unwrap();
+        let stats = dir.path().join("emperor-stats.sock");
+        let ini = format!(
+            "[uwsgi]\nemperor = {}\nemperor-stats = {}\nemperor-freq = 1\nreload-mercy = 2\n\
+             emperor-throttle = 500\nemperor-max-throttle = 4000\nemperor-min-uptime = 1\n{extra}\n",
+            vassals.display(),
+            stats.display()
+        );
+        std::fs::write(dir.path().join("emperor.ini"), ini).unwrap();
+        let mut proc = Proc::start_in(dir, &["emperor.ini"], env);
+        proc.wait_unix(&stats);
+        Emperor {
+            proc,
+            vassals,
+            stats,
+        }
+    }
+
+    /// The emperor stats document (panics on invalid JSON).
+    fn stats(&self) -> Value {
+        let mut s = std::os::unix::net::UnixStream::connect(&self.stats).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).unwrap();
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("invalid JSON ({e}):\n{text}"))
+    }
+
+    /// The stats entry of the vassal named `name` (file name without extension).
+    fn vassal(&self, name: &str) -> Option<Value> {
+        self.stats()["vassals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == name)
+            .cloned()
+    }
+
+    /// Waits until `name` is in `state`; returns its entry.
+    fn wait_state(&self, name: &str, state: &str, limit: Duration) -> Value {
+        wait_for(limit, || self.vassal(name).filter(|v| v["state"] == state)).unwrap_or_else(|| {
+            panic!(
+                "vassal {name} never reached {state}: {:?}\n{}",
+                self.vassal(name),
+                self.proc.log()
+            )
+        })
+    }
+
+    fn write(&self, file: &str, text: &str) -> PathBuf {
+        let path = self.vassals.join(file);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// Stops the emperor (SIGTERM), checks it exits 0 and leaves nothing behind.
+    fn stop(mut self) -> String {
+        let code = self.proc.stop(Duration::from_secs(20));
+        assert_eq!(code, Some(0), "{}", self.proc.log());
+        assert_no_strays();
+        self.proc.log()
+    }
+}
+
+/// A vassal file serving `app` over HTTP on `port` with extra lines.
+fn vassal_ini(port: u16, app: &str, extra: &str) -> String {
+    format!(
+        "[uwsgi]\nhttp-socket = 127.0.0.1:{port}\nwsgi-file = {}\nprocesses = 1\n\
+         worker-reload-mercy = 2\n{extra}\n",
+        support::apps().join(app).display()
+    )
+}
+
+fn get(port: u16) -> Option<String> {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    std::io::Write::write_all(
+        &mut s,
+        b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    )
+    .ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    let (_, body) = out.split_once("\r\n\r\n")?;
+    out.starts_with("HTTP/1.1 200").then(|| body.to_owned())
+}
+
+/// Waits until `port` answers with a body containing `needle`.
+fn wait_body(port: u16, needle: &str, limit: Duration) -> String {
+    wait_for(limit, || get(port).filter(|b| b.contains(needle))).unwrap_or_else(|| {
+        panic!(
+            "port {port} never answered {needle:?} (last: {:?})",
+            get(port)
+        )
+    })
+}
+
+/// The live (non-zombie) children of the test process: with the test as a subreaper, every
+/// process an emperor leaves behind ends up here.
+fn live_children() -> Vec<(i32, String)> {
+    let me = std::process::id().to_string();
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        let Some(rest) = stat.rsplit_once(") ").map(|(_, r)| r) else {
+            continue;
+        };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        if fields.get(1) == Some(&me.as_str()) && fields[0] != "Z" {
+            let cmd = std::fs::read_to_string(entry.path().join("cmdline"))
+                .unwrap_or_default()
+                .replace('\0', " ");
+            out.push((pid, cmd));
+        }
+    }
+    out
+}
+
+fn assert_no_strays() {
+    let left = wait_for(Duration::from_secs(10), || {
+        live_children().is_empty().then_some(())
+    });
+    if left.is_none() {
+        let strays = live_children();
+        for (pid, _) in &strays {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(*pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+        panic!("processes left behind: {strays:?}");
+    }
+}
+
+/// The pids of every descendant of `pid`.
+fn descendants(pid: i32) -> Vec<i32> {
+    let mut parents: BTreeMap<i32, Vec<i32>> = BTreeMap::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(child) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        let Some(rest) = stat.rsplit_once(") ").map(|(_, r)| r) else {
+            continue;
+        };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        if fields[0] == "Z" {
+            continue;
+        }
+        if let Ok(ppid) = fields[1].parse::<i32>() {
+            parents.entry(ppid).or_default().push(child);
+        }
+    }
+    let mut out = Vec::new();
+    let mut todo = vec![pid];
+    while let Some(p) = todo.pop() {
+        for c in parents.get(&p).into_iter().flatten() {
+            out.push(*c);
+            todo.push(*c);
+        }
+    }
+    out
+}
+
+fn alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        s.rsplit_once(") ")
+            .is_some_and(|(_, r)| !r.starts_with('Z'))
+    })
+}
+
+fn rss_kb(pid: i32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+        .unwrap()
+}
+
+/// F1, F4: a dropped file is served; removing it stops the vassal and its workers.
+#[test]
+fn file_created_then_deleted() {
+    let emperor = Emperor::start("");
+    let port = free_port();
+    let started = Instant::now();
+    let path = emperor.write(
+        "app.ini",
+        &vassal_ini(port, "version.py", "env = VERSION=1"),
+    );
+    wait_body(port, "version=1", Duration::from_secs(20));
+    eprintln!("file drop to first 200: {:?}", started.elapsed());
+    let v = emperor.wait_state("app", "running", Duration::from_secs(10));
+    let master = i32::try_from(v["pid"].as_i64().unwrap()).unwrap();
+    assert!(v["accepting"] == 1 && v["ready"] == 1, "{v}");
+    assert_eq!(v["id"], "app.ini");
+    let workers = descendants(master);
+    assert!(!workers.is_empty());
+    std::fs::remove_file(&path).unwrap();
+    let gone = wait_for(Duration::from_secs(10), || {
+        emperor.vassal("app").is_none().then_some(())
+    });
+    assert!(gone.is_some(), "{}", emperor.proc.log());
+    assert!(!alive(master));
+    for w in workers {
+        assert!(!alive(w), "worker {w} survived its vassal");
+    }
+    assert!(get(port).is_none());
+    emperor.stop();
+}
+
+/// F2, F3, F5: same-second edits, an atomic rename with an older mtime, delete + recreate.
+#[test]
+fn edits_renames_and_recreation_are_seen() {
+    let emperor = Emperor::start("");
+    let port = free_port();
+    let path = emperor.write(
+        "app.ini",
+        &vassal_ini(port, "version.py", "env = VERSION=1"),
+    );
+    let first = wait_body(port, "version=1", Duration::from_secs(20));
+    let master = first.split("master=").nth(1).unwrap().trim().to_owned();
+    // F2: an edit within the same second as the first write keeps the mtime second: only
+    // the nanoseconds, size or ctime differ.
+    std::fs::write(&path, vassal_ini(port, "version.py", "env = VERSION=2")).unwrap();
+    let body = wait_body(port, "version=2", Duration::from_secs(20));
+    assert!(
+        body.contains(&format!("master={master}")),
+        "a reload keeps the master: {body}"
+    );
+    // F3: a file renamed over it with an *older* mtime.
+    let tmp = emperor.vassals.join(".app.ini.tmp");
+    std::fs::write(&tmp, vassal_ini(port, "version.py", "env = VERSION=3")).unwrap();
+    let old = std::fs::File::options().write(true).open(&tmp).unwrap();
+    old.set_modified(std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000))
+        .unwrap();
+    drop(old);
+    std::fs::rename(&tmp, &path).unwrap();
+    wait_body(port, "version=3", Duration::from_secs(20));
+    // F5: deleted and recreated at once.
+    std::fs::remove_file(&path).unwrap();
+    std::fs::write(&path, vassal_ini(port, "version.py", "env = VERSION=5")).unwrap();
+    wait_body(port, "version=5", Duration::from_secs(30));
+    emperor.wait_state("app", "running", Duration::from_secs(10));
+    emperor.stop();
+}
+
+/// An invalid edit leaves the running version serving and shows the error; a bad file at
+/// start is `bad-config`, not retried until it changes.
+#[test]
+fn bad_configs_never_take_down_the_running_version() {
+    let emperor = Emperor::start("");
+    let port = free_port();
+    let path = emperor.write(
+        "app.ini",
+        &vassal_ini(port, "version.py", "env = VERSION=1"),
+    );
+    wait_body(port, "version=1", Duration::from_secs(20));
+    std::fs::write(
+        &path,
+        vassal_ini(port, "version.py", "env = VERSION=2\nprocesses = many"),
+    )
+    .unwrap();
+    let v = wait_for(Duration::from_secs(20), || {
+        emperor
+            .vassal("app")
+            .filter(|v| v["last_error"].as_str().is_some_and(|e| e.contains("many")))
+    })
+    .unwrap_or_else(|| panic!("no reload error reported:\n{}", emperor.proc.log()));
+    assert_eq!(v["state"], "running", "{v}");
+    assert!(
+        v["last_error"].as_str().unwrap().contains("app.ini:"),
+        "the error names the file and line: {v}"
+    );
+    assert!(get(port).unwrap().contains("version=1"));
+
+    let bad_port = free_port();
+    let bad = emperor.write(
+        "bad.ini",
+        &vassal_ini(bad_port, "version.py", "harakiri = soon"),
+    );
+    let v = emperor.wait_state("bad", "bad-config", Duration::from_secs(20));
+    assert!(
+        v["last_error"].as_str().unwrap().contains("bad.ini:"),
+        "{v}"
+    );
+    let respawns = v["respawns"].clone();
+    std::thread::sleep(Duration::from_secs(3));
+    let v = emperor.vassal("bad").unwrap();
+    assert_eq!(v["state"], "bad-config");
+    assert_eq!(v["respawns"], respawns, "a bad config is not retried: {v}");
+    // Fixed: started.
+    std::fs::write(
+        &bad,
+        vassal_ini(bad_port, "version.py", "env = VERSION=fixed"),
+    )
+    .unwrap();
+    wait_body(bad_port, "version=fixed", Duration::from_secs(20));
+    emperor.stop();
+}
+
+/// F7 and unsupported formats: the directory removed and recreated is watched again; a
+/// `.yml` file is reported, not silently ignored; dotfiles and backups are ignored.
+#[test]
+fn directory_recreated_and_yaml_reported() {
+    let emperor = Emperor::start("");
+    emperor.write("old.yml", "uwsgi:\n  socket: :3031\n");
+    emperor.write(".hidden.ini", "[uwsgi]\n");
+    emperor.write("app.ini~", "[uwsgi]\n");
+    let v = emperor.wait_state("old", "refused", Duration::from_secs(10));
+    assert!(v["last_error"].as_str().unwrap().contains("YAML"), "{v}");
+    assert_eq!(emperor.stats()["vassals"].as_array().unwrap().len(), 1);
+    std::fs::remove_dir_all(&emperor.vassals).unwrap();
+    std::fs::create_dir(&emperor.vassals).unwrap();
+    let port = free_port();
+    emperor.write(
+        "app.ini",
+        &vassal_ini(port, "version.py", "env = VERSION=new"),
+    );
+    wait_body(port, "version=new", Duration::from_secs(20));
+    assert!(emperor.vassal("old").is_none());
+    emperor.stop();
+}
+
+/// Process faults: a SIGKILLed vassal master takes its workers along and is respawned; a
+/// crash-looping vassal backs off while a new healthy one still starts at once.
+#[test]
+fn killed_master_respawned_and_crash_loop_backs_off() {
+    let emperor = Emperor::start("");
+    let port = free_port();
+    emperor.write(
+        "app.ini",
+        &vassal_ini(port, "version.py", "env = VERSION=1"),
+    );
+    wait_body(port, "version=1", Duration::from_secs(20));
+    let v = emperor.wait_state("app", "running", Duration::from_secs(10));
+    let master = i32::try_from(v["pid"].as_i64().unwrap()).unwrap();
+    let workers = descendants(master);
+    // Healthy (min-uptime is 1 s here) before the kill, so the respawn is immediate.
+    std::thread::sleep(Duration::from_millis(1500));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(master),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    let gone = wait_for(Duration::from_secs(2), || {
+        workers.iter().all(|w| !alive(*w)).then_some(())
+    });
+    assert!(gone.is_some(), "workers outlived their master by 2 s");
+    let v = wait_for(Duration::from_secs(20), || {
+        emperor
+            .vassal("app")
+            .filter(|v| v["state"] == "running" && v["pid"] != master)
+    })
+    .unwrap_or_else(|| panic!("not respawned:\n{}", emperor.proc.log()));
+    assert!(v["respawns"].as_u64().unwrap() >= 1);
+    wait_body(port, "version=1", Duration::from_secs(10));
+
+    // A vassal that always dies: backoff grows.
+    emperor.write(
+        "crash.ini",
+        &vassal_ini(free_port(), "crash.py", "need-app = true"),
+    );
+    let v = wait_for(Duration::from_secs(30), || {
+        emperor
+            .vassal("crash")
+            .filter(|v| v["attempts"].as_u64().unwrap_or(0) >= 3)
+    })
+    .unwrap_or_else(|| panic!("no backoff:\n{}", emperor.proc.log()));
+    assert!(v["backoff"].as_f64().unwrap() >= 1.0, "{v}");
+    assert!(
+        emperor.stats()["blacklist"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["id"] == "crash.ini")
+            || v["state"] != "backoff"
+    );
+    // Meanwhile a new healthy vassal starts within a second or two.
+    let port2 = free_port();
+    let dropped = Instant::now();
+    emperor.write(
+        "fresh.ini",
+        &vassal_ini(port2, "version.py", "env = VERSION=fresh"),
+    );
+    wait_body(port2, "version=fresh", Duration::from_secs(10));
+    let took = dropped.elapsed();
+    assert!(
+        took < Duration::from_secs(5),
+        "a healthy vassal waited {took:?}"
+    );
+    emperor.stop();
+}
+
+/// P2: SIGKILL of the emperor takes every vassal process with it within 3 s.
+#[test]
+fn killed_emperor_leaves_nothing() {
+    let mut emperor = Emperor::start("");
+    let ports: Vec<u16> = (0..2).map(|_| free_port()).collect();
+    for (i, port) in ports.iter().enumerate() {
+        emperor.write(
+            &format!("app{i}.ini"),
+            &vassal_ini(*port, "version.py", "processes = 2"),
+        );
+    }
+    for port in &ports {
+        wait_body(*port, "version=", Duration::from_secs(20));
+    }
+    let all = descendants(emperor.proc.pid());
+    assert!(all.len() >= 6, "{all:?}");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(emperor.proc.pid()),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    let _ = emperor.proc.child.wait();
+    let gone = wait_for(Duration::from_secs(3), || {
+        all.iter().all(|p| !alive(*p)).then_some(())
+    });
+    assert!(
+        gone.is_some(),
+        "left after the emperor was killed: {:?}",
+        live_children()
+    );
+    assert_no_strays();
+}
+
+/// P4 and P5: a vassal stuck in a request past its mercy is killed with its group; a vassal
+/// that daemonized a grandchild in another session leaves nothing behind.
+#[test]
+fn stuck_and_daemonizing_vassals_leave_nothing() {
+    let emperor = Emperor::start("");
+    let port = free_port();
+    emperor.write(
+        "stuck.ini",
+        &vassal_ini(port, "slow.py", "worker-reload-mercy = 60"),
+    );
+    let port2 = free_port();
+    emperor.write("daemon.ini", &vassal_ini(port2, "daemonizer.py", ""));
+    wait_body(port2, "daemonized", Duration::from_secs(20));
+    emperor.wait_state("stuck", "running", Duration::from_secs(20));
+    // A request that never ends (slow.py sleeps as long as asked).
+    let _hang = std::thread::spawn(move || {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let _ = std::io::Write::write_all(&mut s, b"GET /?3600 HTTP/1.1\r\nHost: t\r\n\r\n");
+        let mut buf = Vec::new();
+        let _ = s.read_to_end(&mut buf);
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let started = Instant::now();
+    let log = emperor.stop();
+    // Mercy is 2 s; the stop must not wait for the 60 s worker mercy.
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "stop took {:?}",
+        started.elapsed()
+    );
+    assert!(log.contains("did not stop in time"), "{log}");
+}
+
+/// P6: a burst of SIGHUPs coalesces into a few reloads; the vassal keeps serving.
+#[test]
+fn sighup_burst_coalesces() {
+    let emperor = Emperor::start("");
+    let port = free_port();
+    emperor.write("app.ini", &vassal_ini(port, "version.py", ""));
+    wait_body(port, "version=", Duration::from_secs(20));
+    emperor.wait_state("app", "running", Duration::from_secs(10));
+    for _ in 0..100 {
+        emperor.proc.signal("HUP");
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    let v = emperor.wait_state("app", "running", Duration::from_secs(20));
+    let respawns = v["respawns"].as_u64().unwrap();
+    assert!(
+        (1..=5).contains(&respawns),
+        "100 SIGHUPs gave {respawns} reloads"
+    );
+    wait_body(port, "version=", Duration::from_secs(10));
+    emperor.stop();
+}
+
+/// F6: 200-file churn: the final state equals the directory, nothing stray, flat memory.
+#[test]
+fn churn_of_200_files() {
+    let emperor = Emperor::start("");
+    let app = support::apps().join("hello.py");
+    let body = |i: usize| {
+        format!(
+            "[uwsgi]\nsocket = @emperor-churn-{}-{i}\nwsgi-file = {}\nprocesses = 1\n\
+             worker-reload-mercy = 2\n",
+            std::process::id(),
+            app.display()
+        )
+    };
+    let t0 = Instant::now();
+    for i in 0..200 {
+        emperor.write(&format!("v{i:03}.ini"), &body(i));
+    }
+    let all_running = |n: usize| {
+        wait_for(Duration::from_secs(120), || {
+            let stats = emperor.stats();
+            let vassals = stats["vassals"].as_array().unwrap();
+            (vassals.len() == n && vassals.iter().all(|v| v["state"] == "running")).then_some(())
+        })
+    };
+    assert!(all_running(200).is_some(), "{}", emperor.proc.log());
+    eprintln!("200 vassals running after {:?}", t0.elapsed());
+    let t0 = Instant::now();
+    let rss_before = rss_kb(emperor.proc.pid());
+    // Churn: delete half, touch a quarter, add 50.
+    for i in (0..200).step_by(2) {
+        std::fs::remove_file(emperor.vassals.join(format!("v{i:03}.ini"))).unwrap();
+    }
+    for i in (1..200).step_by(4) {
+        std::fs::write(emperor.vassals.join(format!("v{i:03}.ini")), body(i) + "\n").unwrap();
+    }
+    for i in 200..250 {
+        emperor.write(&format!("v{i:03}.ini"), &body(i));
+    }
+    assert!(all_running(150).is_some(), "{}", emperor.proc.log());
+    eprintln!("churn settled after {:?}", t0.elapsed());
+    let names: std::collections::BTreeSet<String> = emperor.stats()["vassals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_str().unwrap().to_owned())
+        .collect();
+    let files: std::collections::BTreeSet<String> = std::fs::read_dir(&emperor.vassals)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, files);
+    // Masters (one per file) and one worker each: nothing else under the emperor.
+    let tree = descendants(emperor.proc.pid());
+    assert_eq!(
+        tree.len(),
+        300,
+        "{} processes under the emperor",
+        tree.len()
+    );
+    let rss_after = rss_kb(emperor.proc.pid());
+    assert!(
+        rss_after < rss_before + 8 * 1024,
+        "emperor RSS grew from {rss_before} kB to {rss_after} kB"
+    );
+    emperor.stop();
+}
+
+/// The stats document: uWSGI's emperor keys in order, ours after, valid JSON.
+#[test]
+fn stats_json_shape() {
+    let emperor = Emperor::start("");
+    let port = free_port();
+    emperor.write(
+        "app.ini",
+        &vassal_ini(
+            port,
+            "version.py",
+            &format!(
+                "stats = {}",
+                emperor
+                    .vassals
+                    .parent()
+                    .unwrap()
+                    .join("app-stats.sock")
+                    .display()
+            ),
+        ),
+    );
+    wait_body(port, "version=", Duration::from_secs(20));
+    let v = wait_for(Duration::from_secs(10), || {
+        emperor.vassal("app").filter(|v| v["workers"].is_object())
+    })
+    .unwrap_or_else(|| panic!("no worker summary: {:?}", emperor.vassal("app")));
+    let stats = emperor.stats();
+    let keys: Vec<&str> = stats
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "version",
+            "pid",
+            "uid",
+            "gid",
+            "cwd",
+            "emperor",
+            "emperor_tyrant",
+            "throttle_level",
+            "vassals",
+            "blacklist"
+        ]
+    );
+    let vkeys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(
+        &vkeys[..20],
+        [
+            "id",
+            "pid",
+            "born",
+            "last_mod",
+            "last_heartbeat",
+            "loyal",
+            "ready",
+            "accepting",
+            "last_loyal",
+            "last_ready",
+            "last_accepting",
+            "first_run",
+            "last_run",
+            "cursed",
+            "zerg",
+            "on_demand",
+            "uid",
+            "gid",
+            "monitor",
+            "respawns"
+        ]
+    );
+    assert_eq!(v["workers"]["count"], 1);
+    get(port).unwrap();
+    let requests = wait_for(Duration::from_secs(10), || {
+        emperor
+            .vassal("app")
+            .filter(|v| v["workers"]["requests"].as_u64() >= Some(2))
+    });
+    assert!(requests.is_some(), "{:?}", emperor.vassal("app"));
+    assert_eq!(
+        stats["emperor"][0],
+        emperor.vassals.to_string_lossy().as_ref()
+    );
+    emperor.stop();
+}
+
+/// systemd: READY=1, STATUS=, RELOADING=1 and STOPPING=1 arrive on NOTIFY_SOCKET.
+#[test]
+fn sd_notify_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock_path = dir.path().join("notify.sock");
+    let sock = std::os::unix::net::UnixDatagram::bind(&sock_path).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let emperor = Emperor::start_with_env("", &[("NOTIFY_SOCKET", sock_path.to_str().unwrap())]);
+    let mut seen = String::new();
+    let recv_until = |needle: &str, seen: &mut String| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !seen.contains(needle) && Instant::now() < deadline {
+            let mut buf = [0u8; 4096];
+            if let Ok(n) = sock.recv(&mut buf) {
+                seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+                seen.push('\n');
+            }
+        }
+        assert!(seen.contains(needle), "no {needle} in {seen:?}");
+    };
+    recv_until("READY=1", &mut seen);
+    assert!(seen.contains("STATUS=governing 0 vassals"), "{seen}");
+    let port = free_port();
+    emperor.write("app.ini", &vassal_ini(port, "version.py", ""));
+    recv_until("STATUS=governing 1 vassals (1 ready)", &mut seen);
+    emperor.proc.signal("HUP");
+    recv_until("RELOADING=1", &mut seen);
+    emperor.proc.signal("TERM");
+    recv_until("STOPPING=1", &mut seen);
+    let _ = Path::new(&sock_path);
+    emperor.stop();
+}
