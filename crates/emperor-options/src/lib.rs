@@ -122,3 +122,41 @@ pub fn from_command_line(ctx: &Context, args: &[String], mode: Mode) -> Checked 
     sources::load_argv(&mut loader, args);
     Checked::from_loader(loader, mode)
 }
+
+/// Reads a vassal's config as its emperor handed it over: `bytes` are the file's contents,
+/// `path` is where the file lives (its extension gives the format; magic variables such as
+/// `%d %n %p` and diagnostics use it, as for a file read from disk). `args` is the whole
+/// command line, `[program, "--vassal-of-emperor", NAME, extra…]`: the extra words are
+/// options loaded after the file. `UWSGI_*` variables of `ctx.env` come first, as for
+/// [`from_command_line`].
+pub fn from_emperor(
+    ctx: &Context,
+    path: &std::path::Path,
+    bytes: &[u8],
+    args: &[String],
+    mode: Mode,
+) -> Checked {
+    let mut loader = Loader::new(ctx);
+    sources::load_env(&mut loader, &ctx.env);
+    let shown = path.display().to_string();
+    let origin = Origin::File {
+        path: std::sync::Arc::from(path),
+        line: 0,
+    };
+    match load::Format::from_path(&shown) {
+        None => loader.diagnose(
+            Diagnostic::error(origin, format!("cannot tell the format of `{shown}`"))
+                .with_hint("config files end in `.ini`, `.xml`, `.json` or `.js`"),
+        ),
+        Some(load::Format::Yaml) => loader.diagnose(
+            Diagnostic::error(origin, format!("YAML configs are not supported: `{shown}`"))
+                .with_hint("write the same options as an .ini file: `key: value` lines become `key = value` under `[uwsgi]`"),
+        ),
+        Some(format) => match load::decode_text(bytes.to_vec(), &shown) {
+            Ok(text) => loader.load_text(&shown, &shown, path, None, format, &text, &origin),
+            Err(message) => loader.diagnose(Diagnostic::error(origin, message)),
+        },
+    }
+    sources::load_argv_from(&mut loader, args, 3);
+    Checked::from_loader(loader, mode)
+}

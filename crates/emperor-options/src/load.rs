@@ -1422,6 +1422,12 @@ pub fn read_limited(path: &Path, shown: &str) -> Result<String, String> {
             "`{shown}` is more than the 1 MiB a config may have"
         ));
     }
+    decode_text(bytes, shown)
+}
+
+/// A config's bytes as text: refused when they hold a NUL byte or are not UTF-8 (the same
+/// checks whether the bytes come from a file or from the emperor).
+pub fn decode_text(bytes: Vec<u8>, shown: &str) -> Result<String, String> {
     if let Some(nul) = bytes.iter().position(|&b| b == 0) {
         let line = bytes[..nul].split(|&b| b == b'\n').count();
         return Err(format!(

@@ -44,11 +44,17 @@ pub fn load_env<'a>(
 
 /// Adds the options and config files of a command line. `args[0]` is the program name.
 pub fn load_argv(loader: &mut Loader<'_>, args: &[String]) {
+    load_argv_from(loader, args, 1);
+}
+
+/// As [`load_argv`], from word `first` on (the words before it are not options: a vassal's
+/// `--vassal-of-emperor NAME`); origins keep their place in `args`.
+pub fn load_argv_from(loader: &mut Loader<'_>, args: &[String], first: usize) {
     let mut files: Vec<(usize, &str)> = Vec::new();
     // Words after an option whose value is optional (`--chmod-socket 666`): getopt takes the
     // value only as `--chmod-socket=666`, so the word is a (failing) config file name.
     let mut optional_values: Vec<(usize, String)> = Vec::new();
-    let mut i = 1;
+    let mut i = first.max(1);
     let mut only_files = false;
     while i < args.len() {
         let word = args[i].as_str();

@@ -10,6 +10,7 @@ mod util;
 mod argv;
 mod bad_input;
 mod classify;
+mod emperor;
 mod formats;
 mod includes;
 mod logic;
