@@ -316,3 +316,62 @@ pub fn read_available(fd: &impl std::os::fd::AsFd, buf: &mut [u8]) -> io::Result
         Err(e) => Err(e.into()),
     }
 }
+
+/// Takes the descriptor whose number the environment variable `var` holds (one a parent left
+/// open across `exec`: the emperor link, a reload's config), close-on-exec from now on.
+/// `Ok(None)` when the variable is not set; an error when it is not a number or names no open
+/// descriptor. With `remove`, the variable is removed from the environment.
+///
+/// Call once per variable, at startup, before any thread exists: a second call would make a
+/// second owner of the same descriptor.
+pub fn inherited_fd(var: &str, remove: bool) -> io::Result<Option<std::os::fd::OwnedFd>> {
+    use std::os::fd::FromRawFd;
+    let Some(value) = std::env::var_os(var) else {
+        return Ok(None);
+    };
+    if remove {
+        if thread_count() > 1 {
+            return Err(io::Error::other(
+                "refusing to change the environment of a multi-threaded process",
+            ));
+        }
+        // SAFETY: checked above that no other thread can read the environment concurrently.
+        unsafe { std::env::remove_var(var) };
+    }
+    let fd: i32 = value
+        .to_str()
+        .and_then(|v| v.trim().parse().ok())
+        .filter(|fd| *fd >= 0)
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("`{var}` is not a descriptor number"),
+            )
+        })?;
+    // SAFETY: F_GETFD only asks whether the number names an open descriptor.
+    if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!(
+                "`{var}={fd}` names no open descriptor: {}",
+                io::Error::last_os_error()
+            ),
+        ));
+    }
+    // SAFETY: the parent passed this descriptor to us across exec for this purpose; the
+    // caller takes it once, so nothing else in this process owns it.
+    let owned = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) };
+    crate::net::set_cloexec(fd, true)?;
+    Ok(Some(owned))
+}
+
+/// An anonymous in-memory file (`memfd_create`) holding `bytes`, close-on-exec, its offset
+/// back at 0: how a reloading master hands its re-executed self data that must not change.
+pub fn memfd_with(name: &str, bytes: &[u8]) -> io::Result<std::os::fd::OwnedFd> {
+    use std::io::{Seek, Write};
+    let fd = nix::sys::memfd::memfd_create(name, nix::sys::memfd::MFdFlags::MFD_CLOEXEC)?;
+    let mut file = std::fs::File::from(fd);
+    file.write_all(bytes)?;
+    file.rewind()?;
+    Ok(file.into())
+}
