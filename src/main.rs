@@ -1,14 +1,17 @@
 //! The `emperor` binary: one program for every role.
 //!
 //! If the first argument is exactly `check`, `stats` or `top`, it is a subcommand with its own
-//! parser. Otherwise the whole command line is uWSGI's flat option grammar and the role follows
-//! from the options: `emperor` present means the Emperor, anything else a vassal (DESIGN,
-//! "Command line").
+//! parser. `--vassal-of-emperor NAME` first is how an emperor starts a vassal: the config comes
+//! over the emperor link (`emperor_vassal::link`). Otherwise the whole command line is uWSGI's
+//! flat option grammar and the role follows from the options: `emperor` present means the
+//! Emperor, anything else a vassal (DESIGN, "Command line").
 
 use std::io::Write as _;
 use std::process::ExitCode;
 
-use emperor_options::{Checked, Context, Diagnostic, Mode, Severity, Typed};
+use emperor_options::{Checked, Context, Diagnostic, Mode, Origin, Severity, Typed};
+use emperor_proto::link::{EXIT_DO_NOT_RESPAWN, Event};
+use emperor_vassal::link::EmperorLink;
 
 mod stats_cli;
 mod vassal;
@@ -49,6 +52,7 @@ fn run(args: &[String]) -> ExitCode {
         Some("check") => check(&args[2..]),
         Some("stats") => stats_cli::stats(&args[2..]),
         Some("top") => stats_cli::top(&args[2..]),
+        Some("--vassal-of-emperor") => vassal_of_emperor(args),
         Some("--help" | "-h" | "help") => {
             print!("{USAGE}");
             ExitCode::SUCCESS
@@ -135,7 +139,25 @@ fn serve(args: &[String]) -> ExitCode {
         return ExitCode::FAILURE;
     }
     match checked.typed {
-        Some(Typed::Vassal(cfg)) => exit_code(vassal::run(*cfg, &checked.effective, args, &ctx)),
+        Some(Typed::Vassal(cfg)) => {
+            // Started by a uWSGI emperor with a file of its own: the link only (its reloads
+            // re-read the command line's files).
+            let link = match EmperorLink::from_env(false) {
+                Ok(link) => link,
+                Err(e) => {
+                    eprintln!("emperor: error: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            exit_code(vassal::run(
+                *cfg,
+                &checked.effective,
+                args,
+                &ctx,
+                None,
+                link,
+            ))
+        }
         Some(Typed::Emperor(_)) => {
             eprintln!(
                 "emperor: error: the Emperor is not implemented yet; `emperor check` validates configs today"
@@ -143,6 +165,77 @@ fn serve(args: &[String]) -> ExitCode {
             ExitCode::FAILURE
         }
         None => ExitCode::FAILURE,
+    }
+}
+
+/// `emperor --vassal-of-emperor NAME [OPTIONS…]`: a vassal started by an emperor. The config
+/// comes over the config channel (or, after a reload's `exec`, from the previous master) and
+/// is read as the file `UWSGI_VASSAL_CONFIG_PATH` names; options after NAME are loaded after
+/// it. A config with errors exits 26 (do not respawn until the file changes) after a
+/// `bad-config` report.
+fn vassal_of_emperor(args: &[String]) -> ExitCode {
+    let Some(name) = args.get(2).filter(|n| !n.is_empty() && !n.starts_with('-')) else {
+        eprintln!(
+            "emperor: error: `--vassal-of-emperor` needs the vassal's name\n  hint: this is how an emperor starts its vassals: `emperor --vassal-of-emperor NAME`"
+        );
+        return ExitCode::from(2);
+    };
+    let link = match EmperorLink::from_env(true) {
+        Ok(Some(link)) => link,
+        Ok(None) => {
+            eprintln!(
+                "emperor: error: `--vassal-of-emperor` without an emperor (`{}` is not set)\n  hint: to run a vassal by hand, write `emperor {name}.ini`",
+                emperor_proto::link::FD_VAR
+            );
+            return ExitCode::FAILURE;
+        }
+        Err(e) => {
+            eprintln!("emperor: error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let Some(path) = link.config_path().map(std::path::Path::to_path_buf) else {
+        eprintln!(
+            "emperor: error: `{}` is not set: the vassal cannot tell its config's format",
+            emperor_proto::link::CONFIG_PATH_VAR
+        );
+        return ExitCode::FAILURE;
+    };
+    let bytes = match emperor_vassal::link::startup_config(&link) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            eprintln!("emperor: error: {name}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let ctx = Context::current();
+    let checked = emperor_options::from_emperor(&ctx, &path, &bytes, args, Mode::Start);
+    print_diagnostics(&checked.diagnostics);
+    let refuse = |message: &str, origin: Option<String>| {
+        let _ = link.report(Event::BadConfig, message, origin);
+        exit_code(EXIT_DO_NOT_RESPAWN)
+    };
+    if let Some(first) = checked.diagnostics.iter().find(|d| d.is_error()) {
+        let origin = match &first.origin {
+            Origin::File { .. } => Some(first.origin.to_string()),
+            _ => None,
+        };
+        return refuse(&first.message, origin);
+    }
+    match checked.typed {
+        Some(Typed::Vassal(cfg)) => exit_code(vassal::run(
+            *cfg,
+            &checked.effective,
+            args,
+            &ctx,
+            Some(name),
+            Some(link),
+        )),
+        _ => {
+            let message = "an emperor's configuration cannot run as a vassal (sub-emperors are not implemented)";
+            eprintln!("{}: error: {message}", path.display());
+            refuse(message, Some(path.display().to_string()))
+        }
     }
 }
 

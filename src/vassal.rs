@@ -11,6 +11,7 @@ use std::sync::Arc;
 use emperor_proto::app::{App, Outcome, Request, Responder, ResponseInfo};
 use emperor_python::{Apps, Interpreter, Setup, ThreadAttachment, WsgiApp, WsgiSettings};
 use emperor_sys::process::{self, Forked};
+use emperor_vassal::link::EmperorLink;
 use emperor_vassal::master::MasterOptions;
 use emperor_vassal::reqlog::RequestLog;
 use emperor_vassal::static_files::StaticFiles;
@@ -127,8 +128,16 @@ impl Runtime for PythonRuntime {
     }
 }
 
-/// Runs a vassal to its end; returns the exit code.
-pub fn run(cfg: VassalConfig, effective: &Effective, args: &[String], ctx: &Context) -> i32 {
+/// Runs a vassal to its end; returns the exit code. `name`: the vassal's name given by its
+/// emperor (else it comes from the command line); `link`: that emperor's link.
+pub fn run(
+    cfg: VassalConfig,
+    effective: &Effective,
+    args: &[String],
+    ctx: &Context,
+    name: Option<&str>,
+    link: Option<EmperorLink>,
+) -> i32 {
     if let Some(path) = &cfg.logto {
         if let Err(e) = log::to_file(path) {
             log::line(&format!(
@@ -228,7 +237,7 @@ pub fn run(cfg: VassalConfig, effective: &Effective, args: &[String], ctx: &Cont
         lazy: cfg.lazy_apps,
         wsgi,
     };
-    let name = vassal_name(args, &cfg);
+    let name = name.map_or_else(|| vassal_name(args, &cfg), str::to_owned);
     let procname_prefix = match (
         effective.text("procname-prefix-spaced"),
         effective.text("procname-prefix"),
@@ -277,8 +286,12 @@ pub fn run(cfg: VassalConfig, effective: &Effective, args: &[String], ctx: &Cont
             .iter()
             .map(|i| i.value.render())
             .collect(),
+        heartbeat: effective
+            .number("heartbeat")
+            .filter(|s| *s > 0)
+            .map(Duration::from_secs),
     };
-    emperor_vassal::master::run(cfg, runtime, settings, options, stats)
+    emperor_vassal::master::run(cfg, runtime, settings, options, stats, link)
 }
 
 /// The vassal's name for process titles: its config file's stem (`app` for `app.ini`, as

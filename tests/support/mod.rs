@@ -73,6 +73,16 @@ impl Proc {
     }
 
     pub fn start_in(dir: tempfile::TempDir, args: &[&str], env: &[(&str, &str)]) -> Proc {
+        Proc::start_with(dir, args, env, |_| {})
+    }
+
+    /// As [`Proc::start_in`], with a last say on the command (`pre_exec`, descriptors).
+    pub fn start_with(
+        dir: tempfile::TempDir,
+        args: &[&str],
+        env: &[(&str, &str)],
+        customize: impl FnOnce(&mut Command),
+    ) -> Proc {
         use std::os::unix::process::CommandExt;
         let log = dir.path().join("emperor.log");
         let file = std::fs::File::create(&log).unwrap();
@@ -90,6 +100,7 @@ impl Proc {
         for (k, v) in env {
             cmd.env(k, v);
         }
+        customize(&mut cmd);
         let child = cmd.spawn().expect("start emperor");
         Proc { child, dir, log }
     }

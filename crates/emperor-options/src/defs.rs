@@ -395,7 +395,8 @@ pub const OPTIONS: &[OptionDef] = &[
         .master(),
     opt("heartbeat", Kind::Int)
         .doc("send a heartbeat to the emperor every N seconds")
-        .planned(),
+        .implemented()
+        .master(),
     opt("cheaper", Kind::Int)
         .doc("fewest workers kept running when idle (adaptive process spawning)")
         .planned()

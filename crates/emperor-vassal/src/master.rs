@@ -4,29 +4,48 @@
 //! Startup, in uWSGI's order: pidfile, `shared-socket`s (still root), privilege drop (unless
 //! `chown-socket` needs root until the sockets exist), the other sockets, `chdir`, `env`,
 //! preload, scoreboard, fork the workers. The master then blocks only in `poll(2)` on its
-//! signalfd with a one-second tick.
+//! signalfd (and the emperor link, the master FIFO, the stats socket) with a one-second tick.
 //!
-//! Signals (DESIGN, "Signals and stops"):
+//! Signals and emperor bytes (DESIGN, "Signals and stops", "The emperor link"):
 //!
-//! | signal | master | workers get |
+//! | signal / byte | master | workers get |
 //! |---|---|---|
-//! | SIGHUP | graceful reload of the workers: each finishes its request and is replaced | SIGHUP |
-//! | SIGTERM | graceful stop: workers finish, `worker-reload-mercy`, then SIGKILL | SIGTERM |
-//! | SIGINT, SIGQUIT | brutal stop: workers get SIGINT, SIGKILL after 3 s | SIGINT |
-//! | a second TERM/INT/QUIT | escalates to brutal | SIGINT, then SIGKILL |
+//! | SIGHUP, byte 1 | graceful reload: the new config is checked, workers finish their requests, the master re-executes itself (same pid, listeners kept) | SIGHUP |
+//! | SIGTERM, byte 2 | graceful stop: workers finish, `worker-reload-mercy`, then SIGKILL | SIGTERM |
+//! | SIGINT, SIGQUIT, byte 0 | brutal stop: workers get SIGINT, SIGKILL after 3 s | SIGINT |
+//! | byte 3 | chain reload: one worker at a time | SIGHUP, one by one |
+//! | a second stop | escalates to brutal | SIGINT, then SIGKILL |
+//! | EOF or error on the link | "lost connection with the emperor": graceful stop, then exit | SIGTERM |
 //! | SIGUSR1 | logs the scoreboard | — |
 //! | SIGUSR2 | logs what each worker is doing | — |
 //! | SIGCHLD | reaps; a dead worker is logged and respawned (with backoff if it dies young) | — |
+//!
+//! Under an emperor (`crate::link`) the master also tells it, never blocking:
+//!
+//! | byte | when |
+//! |---|---|
+//! | report `stats` | at start, with `stats` set (our emperor only): the address as configured |
+//! | 1 | at every start (a reload's `exec` included), the app loaded, before the first fork |
+//! | 2 | a reload asks for the new config; it is read from the config channel within 5 s |
+//! | 5 | once per start, when the scoreboard first shows a worker in its accept loop |
+//! | 17 | once per start, when the scoreboard first counts a served request |
+//! | 26 | every `heartbeat` seconds while a worker lives |
+//! | report `reload-failed` | a reload refused: config errors (first error and its `file:line`) or no config in time |
+//! | report `needs-restart` | a reload's config changes the sockets or `uid`/`gid`: the old config keeps serving |
+//!
+//! Byte 5 and 17 are noticed at the loop's tick, so they may come up to a second late. A
+//! write that fails or does not fit is treated as EOF of the link.
 //!
 //! Respawn storms are rate-limited per worker slot with a timer, never by sleeping: a worker
 //! that dies within a second of its spawn is respawned after 1 s, then 2 s, 4 s … up to 30 s;
 //! one that lived 10 s resets its backoff. uWSGI sleeps in the master loop instead.
 
 use std::fmt::Write as _;
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use emperor_options::typed::VassalConfig;
+use emperor_proto::link::{Event, FromVassal, ToVassal};
 use emperor_sys::process::{self, Exit, Forked};
 use emperor_sys::signals::SignalFd;
 use emperor_sys::signals::numbers::{
@@ -35,6 +54,7 @@ use emperor_sys::signals::numbers::{
 };
 
 use crate::daemons::Daemon;
+use crate::link::{ConfigReader, EmperorLink, Incoming};
 use crate::listeners::{self, Listener};
 use crate::log;
 use crate::scoreboard::{CoreField, Field, Scoreboard};
@@ -98,7 +118,26 @@ pub struct Master<R: Runtime> {
     touched: Vec<Option<std::time::SystemTime>>,
     /// `memory-report`: the stats show each worker's RSS and VSZ.
     memory_report: bool,
+    /// The link to the emperor, when started by one.
+    link: Option<EmperorLink>,
+    /// A reload waiting for its config from the emperor.
+    pending_config: Option<ConfigReader>,
+    /// The config validated for the reload in progress (a memfd), handed to the re-executed
+    /// master.
+    reload_config: Option<OwnedFd>,
+    /// What this master (since its last `exec`) told the emperor.
+    told: Told,
     exit_code: i32,
+}
+
+/// The emperor messages a master sends once, and when it last sent a heartbeat.
+#[derive(Debug)]
+struct Told {
+    /// Byte 5: a worker reached its accept loop.
+    accepting: bool,
+    /// Byte 17: a request was served.
+    loyal: bool,
+    heartbeat_at: Instant,
 }
 
 const MASTER_SIGNALS: &[i32] = &[
@@ -134,6 +173,8 @@ pub struct MasterOptions {
     pub harakiri_verbose: bool,
     /// `attach-daemon`: commands run beside the workers.
     pub daemons: Vec<String>,
+    /// `heartbeat`: send byte 26 to the emperor this often while a worker lives.
+    pub heartbeat: Option<Duration>,
 }
 
 /// Worker recycling and limits, enforced by the master every tick.
@@ -152,16 +193,20 @@ pub struct Recycle {
 }
 
 /// Starts a vassal: everything up to the first fork, then the supervision loop. Returns the
-/// process exit code.
+/// process exit code. `link`: the emperor that started it, if any.
 pub fn run<R: Runtime>(
     cfg: VassalConfig,
     runtime: R,
     settings: WorkerSettings,
     options: MasterOptions,
     stats: Option<StatsConfig>,
+    link: Option<EmperorLink>,
 ) -> i32 {
-    match start(cfg, runtime, settings, options, stats) {
-        Ok(master) => master.supervise(),
+    match start(cfg, runtime, settings, options, stats, link) {
+        Ok(mut master) => {
+            master.announce_start();
+            master.supervise()
+        }
         Err(message) => {
             log::line(&format!("emperor: error: {message}"));
             1
@@ -175,8 +220,15 @@ fn start<R: Runtime>(
     settings: WorkerSettings,
     options: MasterOptions,
     stats: Option<StatsConfig>,
+    link: Option<EmperorLink>,
 ) -> Result<Master<R>, String> {
     emperor_sys::signals::ignore_sigpipe();
+    if let Some(link) = &link {
+        log::line(&format!(
+            "*** has_emperor mode detected (fd: {}) ***",
+            link.link_fd().as_raw_fd()
+        ));
+    }
     // Signals are blocked and queued from the very start: a SIGHUP or SIGTERM that arrives
     // while the app loads is handled once the loop runs, instead of killing the master.
     let signals =
@@ -312,6 +364,14 @@ fn start<R: Runtime>(
         active: slots_count,
         stats,
         memory_report,
+        link,
+        pending_config: None,
+        reload_config: None,
+        told: Told {
+            accepting: false,
+            loyal: false,
+            heartbeat_at: now,
+        },
         exit_code: 0,
     })
 }
@@ -351,29 +411,44 @@ impl<R: Runtime> Master<R> {
                 _ => {}
             }
             let mut stats = self.stats.take();
-            let (ready, fifo_ready) = {
+            let (ready, fifo_at, link_at, config_at, stats_at) = {
                 let mut set = vec![(self.signals.as_fd(), false)];
-                if let Some((read, _)) = &self.fifo {
-                    set.push((read.as_fd(), false));
-                }
+                let mut add = |fd| {
+                    set.push((fd, false));
+                    Some(set.len() - 1)
+                };
+                let fifo_at = self.fifo.as_ref().and_then(|(read, _)| add(read.as_fd()));
+                let link_at = self.link.as_ref().and_then(|l| add(l.link_fd()));
+                let config_at = match (&self.link, &self.pending_config) {
+                    (Some(link), Some(_)) => link.config_fd().and_then(add),
+                    _ => None,
+                };
+                let stats_at = set.len();
                 if let Some(stats) = &stats {
                     set.extend(stats.poll_set());
                 }
-                let mut ready = emperor_sys::poll::ready(&set, 1000).unwrap_or_default();
-                let fifo_ready = self.fifo.is_some() && ready.len() > 1 && ready.remove(1);
-                (ready, fifo_ready)
+                let ready = emperor_sys::poll::ready(&set, 1000).unwrap_or_default();
+                (ready, fifo_at, link_at, config_at, stats_at)
             };
-            if fifo_ready {
+            let is_ready = |at: Option<usize>| at.and_then(|i| ready.get(i)).copied() == Some(true);
+            if is_ready(fifo_at) {
                 self.read_fifo();
             }
-            if ready.first().copied().unwrap_or(false) {
+            if is_ready(Some(0)) {
                 while let Ok(Some((signal, _sender))) = self.signals.read() {
                     self.on_signal(signal);
                 }
             }
+            if is_ready(link_at) {
+                self.read_link();
+            }
+            if is_ready(config_at) {
+                self.read_pending_config();
+            }
             if let Some(stats) = &mut stats {
-                if ready.iter().skip(1).any(|r| *r) {
-                    stats.on_ready(&ready[1..], &mut || self.snapshot());
+                let ready = ready.get(stats_at..).unwrap_or_default();
+                if ready.iter().any(|r| *r) {
+                    stats.on_ready(ready, &mut || self.snapshot());
                 }
                 stats.sweep();
             }
@@ -382,6 +457,7 @@ impl<R: Runtime> Master<R> {
             self.check_deadlines();
             self.check_touches();
             self.check_chain();
+            self.tell_progress();
         }
         self.vacuum();
         log::line("goodbye to emperor.");
@@ -434,22 +510,143 @@ impl<R: Runtime> Master<R> {
         }
     }
 
-    /// A graceful reload (SIGHUP): the new configuration is checked first; if it has errors
-    /// the running workers keep serving. Otherwise the workers finish their requests and the
-    /// master re-executes itself (same pid), handing its listeners over: nothing closes them,
-    /// so connections arriving meanwhile wait in the listen queue and none is refused.
+    /// A graceful reload (SIGHUP, touch-reload, FIFO `r`, byte 1 from the emperor): the new
+    /// configuration is checked first; if it has errors, or changes what only a restart can
+    /// apply, the running workers keep serving. Otherwise the workers finish their requests
+    /// and the master re-executes itself (same pid), handing its listeners over: nothing
+    /// closes them, so connections arriving meanwhile wait in the listen queue and none is
+    /// refused.
+    ///
+    /// Under an emperor that hands the config over, the new configuration is asked for with
+    /// byte 2 and read, without blocking the loop, from the config channel
+    /// ([`Master::read_pending_config`]); otherwise the command line and its files are
+    /// read again.
     fn reload(&mut self) {
+        if self.pending_config.is_some() {
+            log::line("a reload is already waiting for the emperor's configuration");
+            return;
+        }
+        if let Some(link) = &self.link
+            && link.has_config_channel()
+        {
+            link.drain_config();
+            log::line("asking the emperor for the configuration...");
+            self.pending_config =
+                Some(ConfigReader::new(Instant::now() + crate::link::CONFIG_WAIT));
+            self.tell(&FromVassal::ConfigRequest);
+            return;
+        }
         let args = self.options.args.clone();
         let ctx = emperor_options::Context::current();
         let checked = emperor_options::from_command_line(&ctx, &args, emperor_options::Mode::Start);
+        self.apply_reload(&checked, None);
+    }
+
+    /// Reads the config the emperor is sending for a reload; applies it once complete.
+    fn read_pending_config(&mut self) {
+        let (Some(link), Some(reader)) = (&self.link, &mut self.pending_config) else {
+            return;
+        };
+        let Some(fd) = link.config_fd() else { return };
+        let result = reader.read_from(fd);
+        match result {
+            Ok(None) => {}
+            Ok(Some(bytes)) => {
+                self.pending_config = None;
+                self.on_reload_config(&bytes);
+            }
+            Err(e) => {
+                self.pending_config = None;
+                self.refuse_reload(&format!("no config from the emperor: {e}"), None);
+            }
+        }
+    }
+
+    /// A reload's config arrived from the emperor: validated like the file it is.
+    fn on_reload_config(&mut self, bytes: &[u8]) {
+        if self.phase != Phase::Running {
+            return;
+        }
+        let Some(path) = self.link.as_ref().and_then(|l| l.config_path()) else {
+            self.refuse_reload(
+                &format!(
+                    "`{}` is not set: cannot tell the config's format",
+                    emperor_proto::link::CONFIG_PATH_VAR
+                ),
+                None,
+            );
+            return;
+        };
+        let path = path.to_path_buf();
+        let mut ctx = emperor_options::Context::current();
+        if let Some(cwd) = &self.options.cwd {
+            ctx.cwd.clone_from(cwd);
+        }
+        ctx.reloading = true;
+        let checked = emperor_options::from_emperor(
+            &ctx,
+            &path,
+            bytes,
+            &self.options.args,
+            emperor_options::Mode::Start,
+        );
+        self.apply_reload(&checked, Some(bytes));
+    }
+
+    /// Logs why a reload is refused and tells the emperor (`reload-failed`).
+    fn refuse_reload(&mut self, message: &str, origin: Option<String>) {
+        log::line(&format!(
+            "*** reload refused: {message}; the running workers keep serving ***"
+        ));
+        self.tell_report(Event::ReloadFailed, message, origin);
+    }
+
+    /// Reloads with a checked configuration, unless it has errors or needs a restart.
+    /// `bytes`: the config the emperor sent, handed to the re-executed master.
+    fn apply_reload(&mut self, checked: &emperor_options::Checked, bytes: Option<&[u8]>) {
         if checked.has_errors() {
             for d in checked.diagnostics.iter().filter(|d| d.is_error()) {
                 log::line(&d.to_string());
             }
+            let first = checked.diagnostics.iter().find(|d| d.is_error());
+            let origin = first.and_then(|d| match &d.origin {
+                emperor_options::Origin::File { .. } => Some(d.origin.to_string()),
+                _ => None,
+            });
+            let message = first.map_or_else(String::new, |d| d.message.clone());
             log::line(
                 "*** reload refused: the new configuration has errors; the running workers keep serving ***",
             );
+            self.tell_report(Event::ReloadFailed, &message, origin);
             return;
+        }
+        let restart = match &checked.typed {
+            Some(emperor_options::Typed::Vassal(new)) => restart_needed(&self.cfg, new),
+            _ => Some("the role: it is an emperor's configuration".to_owned()),
+        };
+        if let Some(what) = restart {
+            let message = format!(
+                "the new configuration changes {what}; a reload keeps the listeners and the user, so only a restart applies it"
+            );
+            log::line(&format!(
+                "*** {message}: restart the vassal; the running workers keep serving the current configuration ***"
+            ));
+            self.tell_report(Event::NeedsRestart, &message, None);
+            return;
+        }
+        if let Some(bytes) = bytes {
+            match crate::link::reload_config_fd(bytes) {
+                Ok(fd) => self.reload_config = Some(fd),
+                Err(e) => {
+                    self.refuse_reload(
+                        &format!(
+                            "cannot keep the new configuration for the re-executed master: {e}"
+                        ),
+                        None,
+                    );
+                    return;
+                }
+            }
         }
         log::line(
             "...gracefully reloading: workers finish their requests, then the master re-executes itself...",
@@ -488,15 +685,23 @@ impl<R: Runtime> Master<R> {
         if let Some(cwd) = &self.options.cwd {
             let _ = std::env::set_current_dir(cwd);
         }
+        let mut env = vec![
+            (emperor_sys::net::RELOAD_FDS_VAR, fds),
+            ("UWSGI_RELOADS", reloads.to_string()),
+        ];
+        if let Some(config) = &self.reload_config
+            && emperor_sys::net::set_cloexec(config.as_raw_fd(), false).is_ok()
+        {
+            env.push((
+                crate::link::RELOAD_CONFIG_FD_VAR,
+                config.as_raw_fd().to_string(),
+            ));
+        }
+        if let Some(link) = &self.link {
+            link.set_inheritable(true);
+        }
         log::line(&format!("binary reloading emperor (reload {reloads})..."));
-        let error = process::exec(
-            &program,
-            args,
-            &[
-                (emperor_sys::net::RELOAD_FDS_VAR, fds),
-                ("UWSGI_RELOADS", reloads.to_string()),
-            ],
-        );
+        let error = process::exec(&program, args, &env);
         log::line(&format!(
             "*** reload failed: cannot re-execute `{}`: {error}; respawning the workers ***",
             program.display()
@@ -504,6 +709,10 @@ impl<R: Runtime> Master<R> {
         for l in &self.listeners {
             let _ = emperor_sys::net::set_cloexec(l.raw(), true);
         }
+        if let Some(link) = &self.link {
+            link.set_inheritable(false);
+        }
+        self.reload_config = None;
         self.phase = Phase::Running;
         let now = Instant::now();
         for slot in &mut self.slots {
@@ -659,6 +868,12 @@ impl<R: Runtime> Master<R> {
     }
 
     fn stop(&mut self, brutal: bool) {
+        self.stop_because(brutal, None);
+    }
+
+    /// Stops (a second stop escalates to brutal); `why` is logged instead of the signal's
+    /// usual line.
+    fn stop_because(&mut self, brutal: bool, why: Option<&str>) {
         let escalate = matches!(self.phase, Phase::Stopping { .. });
         if let Phase::Reloading { .. } = self.phase {
             log::line("stop requested during a reload: stopping instead");
@@ -667,17 +882,19 @@ impl<R: Runtime> Master<R> {
         if let Phase::Stopping { brutal: true, .. } = self.phase {
             return;
         }
+        self.pending_config = None;
+        self.reload_config = None;
         let now = Instant::now();
         let (signal, mercy) = if brutal {
             (SIGINT, BRUTAL_MERCY)
         } else {
             (SIGTERM, self.settings.reload_mercy)
         };
-        log::line(if brutal {
+        log::line(why.unwrap_or(if brutal {
             "SIGINT/SIGQUIT received...killing workers..."
         } else {
             "SIGTERM received...gracefully stopping workers..."
-        });
+        }));
         self.phase = Phase::Stopping {
             brutal,
             kill_at: now + mercy,
@@ -691,6 +908,126 @@ impl<R: Runtime> Master<R> {
         }
         for daemon in &self.daemons {
             daemon.signal(SIGTERM);
+        }
+    }
+
+    /// Tells the emperor this master is up: its stats address (our emperor only), then byte 1
+    /// ("spawned": config valid, app loaded, the workers about to fork). Sent on every start,
+    /// a reload's `exec` included (uWSGI sends it only on the first).
+    fn announce_start(&mut self) {
+        if self.link.is_none() {
+            return;
+        }
+        if let Some(addr) = self.cfg.stats.clone() {
+            self.tell_report(Event::Stats, &addr, None);
+        }
+        self.tell(&FromVassal::Spawned);
+    }
+
+    /// Sends a message to the emperor, if any; a failed write loses the link.
+    fn tell(&mut self, message: &FromVassal) {
+        let Some(link) = &self.link else { return };
+        if let Err(e) = link.send(message) {
+            self.lost_emperor(&format!("error writing to the link: {e}"));
+        }
+    }
+
+    /// A structured report (sent only to our emperor, `EMPEROR_LINK_EXT=1`).
+    fn tell_report(&mut self, event: Event, message: &str, origin: Option<String>) {
+        self.tell(&FromVassal::Report(emperor_proto::link::Report {
+            event,
+            message: message.to_owned(),
+            origin,
+        }));
+    }
+
+    /// The emperor is gone (EOF or an error on the link): stop gracefully, bounded by
+    /// `worker-reload-mercy`, and exit. A vassal never outlives its emperor.
+    fn lost_emperor(&mut self, why: &str) {
+        self.link = None;
+        self.pending_config = None;
+        self.reload_config = None;
+        let message = format!("lost connection with the emperor ({why}): gracefully stopping...");
+        if matches!(self.phase, Phase::Stopping { .. }) {
+            log::line(&message);
+        } else {
+            self.stop_because(false, Some(&message));
+        }
+    }
+
+    /// Reads and runs the emperor's commands.
+    fn read_link(&mut self) {
+        let Some(link) = &self.link else { return };
+        match link.read() {
+            Incoming::Bytes(bytes) => {
+                for byte in bytes {
+                    self.on_emperor_byte(byte);
+                }
+            }
+            Incoming::Nothing => {}
+            Incoming::Lost(why) => self.lost_emperor(&why),
+        }
+    }
+
+    fn on_emperor_byte(&mut self, byte: u8) {
+        log::line(&format!("received message {byte} from emperor"));
+        match ToVassal::from_byte(byte) {
+            Some(ToVassal::Stop) => {
+                self.stop_because(true, Some("the emperor asks to stop...killing workers..."));
+            }
+            Some(ToVassal::GracefulStop) => self.stop_because(
+                false,
+                Some("the emperor asks to stop gracefully...gracefully stopping workers..."),
+            ),
+            Some(ToVassal::Reload) if self.phase == Phase::Running => {
+                log::line("the emperor asks for a graceful reload");
+                self.reload();
+            }
+            Some(ToVassal::ChainReload) => self.chain_reload(),
+            Some(ToVassal::Reload) => {}
+            None => log::line(&format!("unknown message {byte} from emperor: ignored")),
+        }
+    }
+
+    /// Once per master: byte 5 when a worker first reaches its accept loop, byte 17 when the
+    /// scoreboard first counts a served request; byte 26 every `heartbeat` seconds while a
+    /// worker lives. A reload whose config the emperor did not send in time is refused.
+    fn tell_progress(&mut self) {
+        if self.link.is_none() {
+            return;
+        }
+        if self
+            .pending_config
+            .as_ref()
+            .is_some_and(|r| r.deadline <= Instant::now())
+        {
+            let message = self
+                .pending_config
+                .take()
+                .map(|r| r.timeout_message())
+                .unwrap_or_default();
+            self.refuse_reload(&format!("no config from the emperor: {message}"), None);
+        }
+        let live = |i: usize| self.slots[i].pid.is_some();
+        if !self.told.accepting
+            && (0..self.slots.len())
+                .any(|i| live(i) && self.scoreboard.get(i, Field::Accepting) == 1)
+        {
+            self.told.accepting = true;
+            self.tell(&FromVassal::Accepting);
+        }
+        if !self.told.loyal
+            && (0..self.slots.len()).any(|i| self.scoreboard.get(i, Field::Requests) > 0)
+        {
+            self.told.loyal = true;
+            self.tell(&FromVassal::Loyal);
+        }
+        if let Some(every) = self.options.heartbeat
+            && self.slots.iter().any(|s| s.pid.is_some())
+            && self.told.heartbeat_at.elapsed() >= every
+        {
+            self.told.heartbeat_at = Instant::now();
+            self.tell(&FromVassal::Heartbeat);
         }
     }
 
@@ -811,6 +1148,11 @@ impl<R: Runtime> Master<R> {
 
     /// In the forked child: set up and run the worker. Returns its exit code.
     fn become_worker(&mut self, id: u32, master_pid: i32) -> i32 {
+        // The emperor link and config belong to the master: a worker holding them would hide
+        // the master's death from the emperor (no EOF).
+        self.link = None;
+        self.pending_config = None;
+        self.reload_config = None;
         // Die with the master, even when it is SIGKILLed (uWSGI leaves orphans).
         let _ = process::set_parent_death_signal(SIGKILL);
         if process::parent_pid() != master_pid {
@@ -1097,6 +1439,36 @@ impl<R: Runtime> Master<R> {
             let _ = std::fs::remove_file(pidfile);
         }
     }
+}
+
+/// What a reload to `new` would change that only a restart applies: the socket set (a reload
+/// hands the listeners over by name) or the user and group (the master dropped privileges).
+fn restart_needed(old: &VassalConfig, new: &VassalConfig) -> Option<String> {
+    let sockets = |c: &VassalConfig| {
+        c.sockets
+            .iter()
+            .chain(&c.shared_sockets)
+            .map(|s| format!("{} = {}", s.option, s.name))
+            .collect::<std::collections::BTreeSet<String>>()
+    };
+    let (before, after) = (sockets(old), sockets(new));
+    if before != after {
+        let list = |set: &std::collections::BTreeSet<String>| {
+            set.iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        return Some(format!(
+            "the sockets (from {} to {})",
+            list(&before),
+            list(&after)
+        ));
+    }
+    if old.uid != new.uid || old.gid != new.gid {
+        return Some("the user or group (`uid`, `gid`)".to_owned());
+    }
+    None
 }
 
 /// A file's modification time, `None` when it does not exist.
