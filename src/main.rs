@@ -8,6 +8,7 @@
 
 use std::io::Write as _;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use emperor_options::{Checked, Context, Diagnostic, Mode, Origin, Severity, Typed};
 use emperor_proto::link::{EXIT_DO_NOT_RESPAWN, Event};
@@ -158,12 +159,11 @@ fn serve(args: &[String]) -> ExitCode {
                 link,
             ))
         }
-        Some(Typed::Emperor(_)) => {
-            eprintln!(
-                "emperor: error: the Emperor is not implemented yet; `emperor check` validates configs today"
-            );
-            ExitCode::FAILURE
-        }
+        Some(Typed::Emperor(cfg)) => exit_code(emperor_supervisor::run(emperor_settings(
+            &cfg,
+            &checked.effective,
+            &ctx,
+        ))),
         None => ExitCode::FAILURE,
     }
 }
@@ -236,6 +236,48 @@ fn vassal_of_emperor(args: &[String]) -> ExitCode {
             eprintln!("{}: error: {message}", path.display());
             refuse(message, Some(path.display().to_string()))
         }
+    }
+}
+
+/// The Emperor's settings from its typed config and the options the type does not carry.
+fn emperor_settings(
+    cfg: &emperor_options::EmperorConfig,
+    eff: &emperor_options::Effective,
+    ctx: &Context,
+) -> emperor_supervisor::Settings {
+    let secs = |name: &str, default: u64| Duration::from_secs(eff.number(name).unwrap_or(default));
+    let millis =
+        |name: &str, default: u64| Duration::from_millis(eff.number(name).unwrap_or(default));
+    emperor_supervisor::Settings {
+        monitors: cfg.dirs.clone(),
+        tyrant: cfg.tyrant,
+        stats: cfg.stats.clone(),
+        stats_http: eff.flag("stats-http"),
+        stats_minified: eff.flag("stats-minified"),
+        chmod_socket: eff
+            .text("chmod-socket")
+            .and_then(|m| u32::from_str_radix(m.trim(), 8).ok()),
+        pidfile: cfg.pidfile.clone(),
+        uid: cfg.uid.clone(),
+        gid: cfg.gid.clone(),
+        freq: Duration::from_secs(u64::from(cfg.freq.max(1))),
+        throttle: millis("emperor-throttle", 1000),
+        max_throttle: millis("emperor-max-throttle", 180_000),
+        min_uptime: secs("emperor-min-uptime", 10),
+        required_heartbeat: Some(secs("emperor-required-heartbeat", 30)).filter(|d| !d.is_zero()),
+        mercy: eff
+            .number("reload-mercy")
+            .map_or_else(|| secs("emperor-curse-tolerance", 30), Duration::from_secs),
+        no_blacklist: eff.flag("emperor-no-blacklist"),
+        extra_extensions: eff
+            .items("emperor-extra-extension")
+            .iter()
+            .map(|i| i.value.render())
+            .collect(),
+        binary: ctx.binary.clone(),
+        max_concurrent: (ctx.host.cpus * 2).max(2),
+        vassal_env: Vec::new(),
+        cwd: ctx.cwd.clone(),
     }
 }
 

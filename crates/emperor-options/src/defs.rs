@@ -803,7 +803,7 @@ pub const OPTIONS: &[OptionDef] = &[
     opt("emperor", Kind::List)
         .scope(Scope::Emperor)
         .doc("watch this directory (or glob) and run one vassal per config file in it")
-        .planned(),
+        .implemented(),
     opt("emperor-tyrant", Kind::Flag)
         .scope(Scope::Emperor)
         .doc("run each vassal as the owner of its file")
@@ -819,46 +819,51 @@ pub const OPTIONS: &[OptionDef] = &[
     opt("emperor-pidfile", Kind::Str)
         .scope(Scope::Emperor)
         .doc("write the emperor's pid to this file")
-        .planned(),
+        .implemented(),
     opt("emperor-stats", Kind::Str)
         .aliases(&["emperor-stats-server"])
         .scope(Scope::Emperor)
         .doc("serve the emperor's stats JSON on this address")
-        .planned(),
+        .implemented(),
     opt("emperor-freq", Kind::Int)
         .scope(Scope::Emperor)
         .default("3")
         .doc("seconds between full rescans of the vassal directories")
-        .planned(),
+        .implemented(),
     opt("emperor-throttle", Kind::Int)
         .scope(Scope::Emperor)
         .default("1000")
         .doc("first delay before a failing vassal is respawned, in milliseconds")
-        .planned(),
+        .implemented(),
     opt("emperor-max-throttle", Kind::Int)
         .scope(Scope::Emperor)
         .default("180000")
         .doc("longest delay before a failing vassal is respawned, in milliseconds")
-        .planned(),
+        .implemented(),
+    opt("emperor-min-uptime", Kind::Int)
+        .scope(Scope::Emperor)
+        .default("10")
+        .doc("seconds a vassal must accept requests to count as healthy (its backoff starts over); ours")
+        .implemented(),
     opt("emperor-required-heartbeat", Kind::Int)
         .scope(Scope::Emperor)
         .default("30")
         .doc("seconds without a heartbeat after which a vassal that sends them is restarted")
-        .planned(),
+        .implemented(),
     opt("emperor-curse-tolerance", Kind::Int)
         .scope(Scope::Emperor)
         .default("30")
         .doc("seconds a stopping vassal gets before it is killed")
-        .planned(),
+        .implemented(),
     opt("emperor-no-blacklist", Kind::Flag)
         .scope(Scope::Emperor)
         .doc("keep respawning a failing vassal with backoff, never giving up on it")
-        .planned(),
+        .implemented(),
     opt("emperor-extra-extension", Kind::List)
         .aliases(&["emperor-extra-ext"])
         .scope(Scope::Emperor)
         .doc("also run files with this extension as vassals")
-        .planned(),
+        .implemented(),
     opt("emperor-on-demand-extension", Kind::Str)
         .aliases(&["emperor-on-demand-ext"])
         .scope(Scope::Emperor)
