@@ -1,4 +1,4 @@
-//! The Emperor end to end: the real binary governing real vassals (embedded CPython) in a
+//! The Emperor end to end: the real binary governing real vassals (embedded `CPython`) in a
 //! temp directory, observed through its stats socket, its log and `/proc`.
 //!
 //! Strays are found by ancestry: the test process makes itself a child subreaper, so any
@@ -362,7 +362,7 @@ fn directory_recreated_and_yaml_reported() {
     emperor.stop();
 }
 
-/// Process faults: a SIGKILLed vassal master takes its workers along and is respawned; a
+/// Process faults: a `SIGKILL`ed vassal master takes its workers along and is respawned; a
 /// crash-looping vassal backs off while a new healthy one still starts at once.
 #[test]
 fn killed_master_respawned_and_crash_loop_backs_off() {
@@ -538,7 +538,7 @@ fn churn_of_200_files() {
         emperor.write(&format!("v{i:03}.ini"), &body(i));
     }
     let all_running = |n: usize| {
-        wait_for(Duration::from_secs(120), || {
+        wait_for(Duration::from_mins(2), || {
             let stats = emperor.stats();
             let vassals = stats["vassals"].as_array().unwrap();
             (vassals.len() == n && vassals.iter().all(|v| v["state"] == "running")).then_some(())
@@ -676,7 +676,7 @@ fn stats_json_shape() {
     emperor.stop();
 }
 
-/// systemd: READY=1, STATUS=, RELOADING=1 and STOPPING=1 arrive on NOTIFY_SOCKET.
+/// systemd: READY=1, STATUS=, RELOADING=1 and STOPPING=1 arrive on `NOTIFY_SOCKET`.
 #[test]
 fn sd_notify_messages() {
     let dir = tempfile::tempdir().unwrap();

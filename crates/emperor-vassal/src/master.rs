@@ -427,7 +427,14 @@ impl<R: Runtime> Master<R> {
                 if let Some(stats) = &stats {
                     set.extend(stats.poll_set());
                 }
-                let ready = emperor_sys::poll::ready(&set, 1000).unwrap_or_default();
+                // Until the first worker accepts, look often: the emperor waits for byte 5
+                // (its spawn concurrency and readiness hang on it); then a 1 s tick.
+                let tick = if self.link.is_some() && !self.told.accepting {
+                    10
+                } else {
+                    1000
+                };
+                let ready = emperor_sys::poll::ready(&set, tick).unwrap_or_default();
                 (ready, fifo_at, link_at, config_at, stats_at)
             };
             let is_ready = |at: Option<usize>| at.and_then(|i| ready.get(i)).copied() == Some(true);
