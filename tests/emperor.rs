@@ -20,6 +20,8 @@ struct Emperor {
     proc: Proc,
     vassals: PathBuf,
     stats: PathBuf,
+    /// `stats-http`: the stats socket answers HTTP requests.
+    http: bool,
 }
 
 impl Emperor {
@@ -47,6 +49,7 @@ impl Emperor {
             proc,
             vassals,
             stats,
+            http: extra.contains("stats-http = true"),
         }
     }
 
@@ -54,8 +57,17 @@ impl Emperor {
     fn stats(&self) -> Value {
         let mut s = std::os::unix::net::UnixStream::connect(&self.stats).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        if self.http {
+            std::io::Write::write_all(&mut s, b"GET / HTTP/1.0\r\n\r\n").unwrap();
+        }
         let mut text = String::new();
         s.read_to_string(&mut text).unwrap();
+        if self.http {
+            text = text
+                .split_once("\r\n\r\n")
+                .map(|(_, b)| b.to_owned())
+                .unwrap_or_default();
+        }
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("invalid JSON ({e}):\n{text}"))
     }
 
@@ -707,5 +719,105 @@ fn sd_notify_messages() {
     emperor.proc.signal("TERM");
     recv_until("STOPPING=1", &mut seen);
     let _ = Path::new(&sock_path);
+    emperor.stop();
+}
+
+/// `stats-http`: `GET /metrics` on the emperor socket is Prometheus text that
+/// `prometheus_client` parses, with per-vassal labels.
+#[test]
+fn emperor_metrics_and_stats_table() {
+    let emperor = Emperor::start("stats-http = true");
+    let port = free_port();
+    let vassal_stats = emperor.vassals.parent().unwrap().join("app-stats.sock");
+    emperor.write(
+        "app.ini",
+        &vassal_ini(
+            port,
+            "version.py",
+            &format!("stats = {}", vassal_stats.display()),
+        ),
+    );
+    wait_body(port, "version=", Duration::from_secs(20));
+    emperor.wait_state("app", "running", Duration::from_secs(10));
+    let request = |path: &str| {
+        let mut s = std::os::unix::net::UnixStream::connect(&emperor.stats).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        std::io::Write::write_all(&mut s, format!("GET {path} HTTP/1.0\r\n\r\n").as_bytes())
+            .unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).unwrap();
+        text
+    };
+    let metrics = wait_for(Duration::from_secs(10), || {
+        let text = request("/metrics");
+        text.contains("emperor_vassal_workers{vassal=\"app\"} 1")
+            .then_some(text)
+    })
+    .unwrap_or_else(|| panic!("{}", request("/metrics")));
+    assert!(metrics.starts_with("HTTP/1.0 200 OK\r\n"), "{metrics}");
+    assert!(
+        metrics.contains("emperor_vassal_up{vassal=\"app\"} 1\n"),
+        "{metrics}"
+    );
+    let body = metrics.split_once("\r\n\r\n").unwrap().1;
+    if let Some(venv) = support::venv() {
+        let out = std::process::Command::new(venv.join("bin/python"))
+            .args([
+                "-c",
+                "import sys\nfrom prometheus_client.parser import text_string_to_metric_families as p\n\
+                 print(sorted(f.name for f in p(sys.stdin.read())))",
+            ])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut c| {
+                std::io::Write::write_all(&mut c.stdin.take().unwrap(), body.as_bytes())?;
+                c.wait_with_output()
+            })
+            .unwrap();
+        let names = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && names.contains("emperor_vassal_up"),
+            "{names}"
+        );
+    }
+    // The JSON over HTTP.
+    assert!(request("/").contains("\"vassals\""));
+    emperor.stop();
+}
+
+/// `emperor stats` on the emperor socket: one table of vassals with states and workers.
+#[test]
+fn emperor_stats_command_shows_every_vassal() {
+    let emperor = Emperor::start("");
+    let port = free_port();
+    let vassal_stats = emperor.vassals.parent().unwrap().join("app-stats.sock");
+    emperor.write(
+        "app.ini",
+        &vassal_ini(
+            port,
+            "version.py",
+            &format!("stats = {}\nprocesses = 2", vassal_stats.display()),
+        ),
+    );
+    emperor.write("broken.ini", "[uwsgi]\nprocesses = lots\n");
+    wait_body(port, "version=", Duration::from_secs(20));
+    emperor.wait_state("broken", "bad-config", Duration::from_secs(20));
+    let table = wait_for(Duration::from_secs(10), || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_emperor"))
+            .args(["stats", &emperor.stats.display().to_string()])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.lines()
+            .any(|l| l.starts_with("app ") && l.contains("running") && l.contains(" 2 "))
+            .then_some(text)
+    })
+    .unwrap_or_else(|| panic!("no table with the app's 2 workers"));
+    let broken = table.lines().find(|l| l.starts_with("broken")).unwrap();
+    assert!(
+        broken.contains("bad-config") && broken.contains("broken.ini:2"),
+        "{table}"
+    );
     emperor.stop();
 }
