@@ -222,6 +222,16 @@ fn vassal_of_emperor(args: &[String]) -> ExitCode {
         };
         return refuse(&first.message, origin);
     }
+    if let Some(Typed::Vassal(cfg)) = &checked.typed
+        && let Some((message, origin)) = foreign_identity(cfg, &checked.effective)
+    {
+        eprintln!(
+            "{}: error: {message}",
+            origin.as_deref().unwrap_or("vassal")
+        );
+        let _ = link.report(Event::Refused, &message, origin);
+        return exit_code(EXIT_DO_NOT_RESPAWN);
+    }
     match checked.typed {
         Some(Typed::Vassal(cfg)) => exit_code(vassal::run(
             *cfg,
@@ -239,6 +249,41 @@ fn vassal_of_emperor(args: &[String]) -> ExitCode {
     }
 }
 
+/// A vassal that does not run as root (tyrant mode) and whose config asks for another user or
+/// group: it cannot switch, and must not try (uWSGI loops on "cannot setgid() as non-root
+/// user", #1776). Returns the message and the option's origin.
+fn foreign_identity(
+    cfg: &emperor_options::VassalConfig,
+    eff: &emperor_options::Effective,
+) -> Option<(String, Option<String>)> {
+    if emperor_sys::privileges::is_root() {
+        return None;
+    }
+    let (uid, gid) = emperor_sys::privileges::current_ids();
+    let origin = |name: &str| eff.last(name).map(|i| i.origin.to_string());
+    let ids = match emperor_sys::privileges::resolve(cfg.uid.as_deref(), cfg.gid.as_deref()) {
+        Ok(ids) => ids,
+        Err(e) => return Some((e.to_string(), origin("uid").or_else(|| origin("gid")))),
+    };
+    if let Some(want) = ids.uid.filter(|u| *u != uid) {
+        return Some((
+            format!(
+                "`uid` asks for uid {want}, but this vassal runs as uid {uid} (in tyrant mode                  a vassal runs as its file's owner): remove `uid`, or `chown` the file to that                  user"
+            ),
+            origin("uid"),
+        ));
+    }
+    if let Some(want) = ids.gid.filter(|g| *g != gid && cfg.gid.is_some()) {
+        return Some((
+            format!(
+                "`gid` asks for gid {want}, but this vassal runs as gid {gid} (in tyrant mode                  a vassal runs as its file's group): remove `gid`, or `chgrp` the file"
+            ),
+            origin("gid"),
+        ));
+    }
+    None
+}
+
 /// The Emperor's settings from its typed config and the options the type does not carry.
 fn emperor_settings(
     cfg: &emperor_options::EmperorConfig,
@@ -251,6 +296,8 @@ fn emperor_settings(
     emperor_supervisor::Settings {
         monitors: cfg.dirs.clone(),
         tyrant: cfg.tyrant,
+        tyrant_nofollow: eff.flag("emperor-tyrant-nofollow"),
+        tyrant_initgroups: eff.flag("emperor-tyrant-initgroups"),
         stats: cfg.stats.clone(),
         stats_http: eff.flag("stats-http"),
         stats_minified: eff.flag("stats-minified"),

@@ -43,7 +43,9 @@ impl Emperor {
             stats.display()
         );
         std::fs::write(dir.path().join("emperor.ini"), ini).unwrap();
-        let mut proc = Proc::start_in(dir, &["emperor.ini"], env);
+        let mut env = env.to_vec();
+        env.push(("EMPEROR_SECRET", "must-not-reach-vassals"));
+        let mut proc = Proc::start_in(dir, &["emperor.ini"], &env);
         proc.wait_unix(&stats);
         Emperor {
             proc,
@@ -819,5 +821,291 @@ fn emperor_stats_command_shows_every_vassal() {
         broken.contains("bad-config") && broken.contains("broken.ini:2"),
         "{table}"
     );
+    emperor.stop();
+}
+
+// --- tyrant mode (run as root; `scripts/test` creates emperor-test, emperor-test2 and the
+// group emperor-test-extra) --------------------------------------------------------------
+
+/// A user's uid and primary gid.
+fn user(name: &str) -> Option<(u32, u32)> {
+    let u = nix::unistd::User::from_name(name).ok().flatten()?;
+    Some((u.uid.as_raw(), u.gid.as_raw()))
+}
+
+/// Starts a tyrant emperor whose vassal directory the test users can enter; `None` (and a
+/// note) when not root or the users are missing.
+fn tyrant(extra: &str) -> Option<(Emperor, (u32, u32), (u32, u32))> {
+    use std::os::unix::fs::PermissionsExt as _;
+    if !nix::unistd::Uid::effective().is_root() {
+        eprintln!("skipped: tyrant tests need root");
+        return None;
+    }
+    let (Some(alice), Some(bob)) = (user("emperor-test"), user("emperor-test2")) else {
+        eprintln!("skipped: run scripts/test once to create the test users");
+        return None;
+    };
+    let emperor = Emperor::start(&format!("emperor-tyrant = true\n{extra}"));
+    for dir in [emperor.vassals.parent().unwrap(), &emperor.vassals] {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    Some((emperor, alice, bob))
+}
+
+fn chown(path: &Path, (uid, gid): (u32, u32)) {
+    std::os::unix::fs::lchown(path, Some(uid), Some(gid)).unwrap();
+}
+
+/// `Key:\tvalues` lines of `/proc/PID/status`.
+fn proc_status(pid: i32, key: &str) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{key}:")))
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// T1, T8: the vassal runs as its file's owner, exactly: uid, gid, no supplementary groups,
+/// no capability; its environment is the allow-list and it holds no emperor descriptor.
+#[test]
+fn tyrant_runs_vassals_as_the_file_owner() {
+    let Some((emperor, alice, _)) = tyrant("") else {
+        return;
+    };
+    let port = free_port();
+    let path = emperor.write("alice.ini", &vassal_ini(port, "whoami.py", ""));
+    chown(&path, alice);
+    let body = wait_body(port, "uid=", Duration::from_secs(20));
+    assert!(
+        body.contains(&format!("uid={} gid={}", alice.0, alice.1)),
+        "{body}"
+    );
+    let v = emperor.wait_state("alice", "running", Duration::from_secs(10));
+    let master = i32::try_from(v["pid"].as_i64().unwrap()).unwrap();
+    let mut pids = vec![master];
+    pids.extend(descendants(master));
+    for pid in pids {
+        let id = alice.0.to_string();
+        assert_eq!(proc_status(pid, "Uid"), [id.as_str(); 4].join(" "));
+        let gid = alice.1.to_string();
+        assert_eq!(proc_status(pid, "Gid"), [gid.as_str(); 4].join(" "));
+        assert_eq!(proc_status(pid, "Groups"), "", "no supplementary group");
+        for caps in ["CapInh", "CapPrm", "CapEff", "CapAmb"] {
+            assert_eq!(
+                proc_status(pid, caps),
+                "0000000000000000",
+                "{caps} of {pid}"
+            );
+        }
+        assert_eq!(proc_status(pid, "NoNewPrivs"), "0");
+    }
+    let environ = std::fs::read(format!("/proc/{master}/environ")).unwrap();
+    let environ = String::from_utf8_lossy(&environ).replace('\0', "\n");
+    assert!(environ.contains("\nUSER=emperor-test\n"), "{environ}");
+    for leak in [
+        "NOTIFY_SOCKET",
+        "LISTEN_FDS",
+        "LD_PRELOAD",
+        "EMPEROR_SECRET",
+    ] {
+        assert!(!environ.contains(leak), "{leak} leaked: {environ}");
+    }
+    for fd in std::fs::read_dir(format!("/proc/{master}/fd"))
+        .unwrap()
+        .flatten()
+    {
+        let target = std::fs::read_link(fd.path()).unwrap_or_default();
+        let target = target.to_string_lossy();
+        assert!(
+            !target.contains("emperor-stats") && !target.contains("inotify"),
+            "the vassal holds an emperor descriptor: {target}"
+        );
+    }
+    emperor.stop();
+}
+
+/// T2, T9: root-owned, group-writable and hard-linked files are refused with the fix in the
+/// message, and not retried until they change; fixed, they run.
+#[test]
+fn tyrant_refuses_unsafe_files() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let Some((emperor, alice, _)) = tyrant("") else {
+        return;
+    };
+    let port = free_port();
+    emperor.write("rooted.ini", &vassal_ini(port, "whoami.py", ""));
+    let v = emperor.wait_state("rooted", "refused", Duration::from_secs(10));
+    let error = v["last_error"].as_str().unwrap();
+    assert!(
+        error.contains("uid 0") && error.contains("chown"),
+        "{error}"
+    );
+    assert_eq!(v["pid"], -1);
+
+    let writable = emperor.write("writable.ini", &vassal_ini(free_port(), "whoami.py", ""));
+    chown(&writable, alice);
+    std::fs::set_permissions(&writable, std::fs::Permissions::from_mode(0o664)).unwrap();
+    let v = emperor.wait_state("writable", "refused", Duration::from_secs(10));
+    assert!(
+        v["last_error"].as_str().unwrap().contains("chmod go-w"),
+        "{v}"
+    );
+
+    let outside = emperor.vassals.parent().unwrap().join("elsewhere.ini");
+    std::fs::write(&outside, vassal_ini(free_port(), "whoami.py", "")).unwrap();
+    chown(&outside, alice);
+    std::fs::hard_link(&outside, emperor.vassals.join("linked.ini")).unwrap();
+    let v = emperor.wait_state("linked", "refused", Duration::from_secs(10));
+    assert!(
+        v["last_error"].as_str().unwrap().contains("hard link"),
+        "{v}"
+    );
+
+    // The fix: chown the root-owned one to alice; it starts, as alice.
+    chown(&emperor.vassals.join("rooted.ini"), alice);
+    let body = wait_body(port, "uid=", Duration::from_secs(20));
+    assert!(body.contains(&format!("uid={}", alice.0)), "{body}");
+    emperor.stop();
+}
+
+/// T3, T6: a tyrant vassal asking for another user (or root) is refused by the vassal itself
+/// (exit 26, not a respawn loop); including a file its owner cannot read fails with EACCES.
+#[test]
+fn tyrant_vassals_cannot_become_someone_else() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let Some((emperor, alice, _)) = tyrant("") else {
+        return;
+    };
+    for (name, line) in [
+        ("asks-bob", "uid = emperor-test2"),
+        ("asks-root", "uid = 0"),
+    ] {
+        let path = emperor.write(
+            &format!("{name}.ini"),
+            &vassal_ini(free_port(), "whoami.py", line),
+        );
+        chown(&path, alice);
+        let v = emperor.wait_state(name, "bad-config", Duration::from_secs(20));
+        let error = v["last_error"].as_str().unwrap();
+        assert!(
+            error.contains("uid") && error.contains(&format!("{name}.ini:")),
+            "{error}"
+        );
+        std::thread::sleep(Duration::from_secs(1));
+        assert_eq!(emperor.vassal(name).unwrap()["respawns"], 0, "not retried");
+    }
+    let secret = emperor.vassals.parent().unwrap().join("root-only.ini");
+    std::fs::write(&secret, "[uwsgi]\nprocesses = 1\n").unwrap();
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let path = emperor.write(
+        "nosy.ini",
+        &vassal_ini(
+            free_port(),
+            "whoami.py",
+            &format!("ini = {}", secret.display()),
+        ),
+    );
+    chown(&path, alice);
+    let v = emperor.wait_state("nosy", "bad-config", Duration::from_secs(20));
+    let error = v["last_error"].as_str().unwrap();
+    assert!(
+        error.to_lowercase().contains("permission denied"),
+        "{error}"
+    );
+    emperor.stop();
+}
+
+/// T4: a symlink to another user's file is refused; with `emperor-tyrant-nofollow`, only
+/// when the link's owner owns the target, and then the vassal runs as that owner.
+#[test]
+fn tyrant_symlinks() {
+    let Some((emperor, alice, bob)) = tyrant("emperor-tyrant-nofollow = true") else {
+        return;
+    };
+    let bobs = emperor.vassals.parent().unwrap().join("bobs.ini");
+    let port = free_port();
+    std::fs::write(&bobs, vassal_ini(port, "whoami.py", "")).unwrap();
+    chown(&bobs, bob);
+    let link = emperor.vassals.join("alice.ini");
+    std::os::unix::fs::symlink(&bobs, &link).unwrap();
+    chown(&link, alice);
+    let v = emperor.wait_state("alice", "refused", Duration::from_secs(10));
+    assert!(
+        v["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("link's owner must own the target"),
+        "{v}"
+    );
+    // The link given to bob: now it runs, as bob.
+    chown(&link, bob);
+    std::fs::write(&bobs, vassal_ini(port, "whoami.py", "env = X=1")).unwrap();
+    let body = wait_body(port, "uid=", Duration::from_secs(20));
+    assert!(body.contains(&format!("uid={}", bob.0)), "{body}");
+    emperor.stop();
+
+    // Without the opt-in, any symlink is refused.
+    let Some((emperor, alice, _)) = tyrant("") else {
+        return;
+    };
+    let mine = emperor.vassals.parent().unwrap().join("mine.ini");
+    std::fs::write(&mine, vassal_ini(free_port(), "whoami.py", "")).unwrap();
+    chown(&mine, alice);
+    let link = emperor.vassals.join("mine.ini");
+    std::os::unix::fs::symlink(&mine, &link).unwrap();
+    chown(&link, alice);
+    let v = emperor.wait_state("mine", "refused", Duration::from_secs(10));
+    assert!(
+        v["last_error"].as_str().unwrap().contains("symbolic link"),
+        "{v}"
+    );
+    emperor.stop();
+}
+
+/// T7: a chown of a running vassal's file restarts it as the new owner.
+#[test]
+fn tyrant_chown_while_running() {
+    let Some((emperor, alice, bob)) = tyrant("") else {
+        return;
+    };
+    let port = free_port();
+    let path = emperor.write("app.ini", &vassal_ini(port, "whoami.py", ""));
+    chown(&path, alice);
+    wait_body(port, &format!("uid={}", alice.0), Duration::from_secs(20));
+    chown(&path, bob);
+    wait_body(port, &format!("uid={}", bob.0), Duration::from_secs(30));
+    emperor.stop();
+}
+
+/// T10: supplementary groups: none by default, the owner's with `emperor-tyrant-initgroups`.
+#[test]
+fn tyrant_initgroups() {
+    let Some((emperor, alice, _)) = tyrant("emperor-tyrant-initgroups = true") else {
+        return;
+    };
+    let extra = nix::unistd::Group::from_name("emperor-test-extra")
+        .ok()
+        .flatten()
+        .map(|g| g.gid.as_raw());
+    let port = free_port();
+    let path = emperor.write("alice.ini", &vassal_ini(port, "whoami.py", ""));
+    chown(&path, alice);
+    wait_body(port, "uid=", Duration::from_secs(20));
+    let v = emperor.wait_state("alice", "running", Duration::from_secs(10));
+    let master = i32::try_from(v["pid"].as_i64().unwrap()).unwrap();
+    let groups = proc_status(master, "Groups");
+    assert!(
+        groups.split(' ').any(|g| g == alice.1.to_string()),
+        "{groups}"
+    );
+    if let Some(extra) = extra {
+        assert!(
+            groups.split(' ').any(|g| g == extra.to_string()),
+            "{groups}"
+        );
+    }
     emperor.stop();
 }

@@ -36,6 +36,7 @@ pub mod reconcile;
 pub mod scan;
 pub mod spawner;
 pub mod stats;
+pub mod tyrant;
 pub mod vassal;
 
 use scan::{Monitor, Seen};
@@ -53,7 +54,12 @@ const STRAY_GRACE: Duration = Duration::from_secs(1);
 pub struct Settings {
     /// `emperor` values (directories or globs), as given.
     pub monitors: Vec<String>,
+    /// `emperor-tyrant`: each vassal runs as its file's owner ([`tyrant`]).
     pub tyrant: bool,
+    /// `emperor-tyrant-nofollow`: accept a symlink whose owner also owns its target.
+    pub tyrant_nofollow: bool,
+    /// `emperor-tyrant-initgroups`: give tyrant vassals their owner's supplementary groups.
+    pub tyrant_initgroups: bool,
     /// The emperor stats socket (`emperor-stats`, or `stats` in the emperor role).
     pub stats: Option<String>,
     pub stats_http: bool,

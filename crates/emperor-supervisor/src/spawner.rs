@@ -27,6 +27,8 @@ pub struct Job {
     pub cwd: PathBuf,
     /// `(descriptor, number in the child)`; closed in the emperor once the child has them.
     pub fds: Vec<(OwnedFd, i32)>,
+    /// Tyrant mode: who the vassal runs as.
+    pub credentials: Option<emperor_sys::spawn::Credentials>,
     /// Told when the child ends.
     pub owner: mpsc::UnboundedSender<crate::vassal::Control>,
     pub reply: oneshot::Sender<io::Result<i32>>,
@@ -57,6 +59,7 @@ impl Spawner {
                         env: &job.env,
                         cwd: &job.cwd,
                         fds: &fds,
+                        credentials: job.credentials.as_ref(),
                     };
                     let mut table = pids
                         .lock()

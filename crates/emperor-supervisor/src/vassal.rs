@@ -600,22 +600,37 @@ impl Actor {
     }
 
     fn spawn(&mut self) {
-        let (bytes, meta) =
-            match emperor_sys::spawn::read_config(&self.path, link::MAX_CONFIG as u64) {
-                Ok(read) => read,
-                Err(e) => {
-                    let message = format!("{} {e}", self.shown);
-                    log(&format!("[emperor] cannot start vassal: {message}"));
-                    self.status().last_error = Some(message);
-                    self.release_permit();
-                    if matches!(e, emperor_sys::spawn::ReadError::Io(_)) {
-                        self.back_off();
-                    } else {
-                        self.set_phase(Phase::Refused);
-                    }
-                    return;
+        let settings = self.shared.settings.clone();
+        let read = if settings.tyrant {
+            crate::tyrant::read(&self.path, &settings).map(|(bytes, who)| (bytes, Some(who)))
+        } else {
+            emperor_sys::spawn::read_config(&self.path, link::MAX_CONFIG as u64)
+                .map(|(bytes, _)| (bytes, None))
+                .map_err(crate::tyrant::Refusal::Read)
+        };
+        let (bytes, credentials) = match read {
+            Ok(read) => read,
+            Err(crate::tyrant::Refusal::Rule(message)) => {
+                let message = format!("{} {message}", self.shown);
+                log(&format!("[emperor-tyrant] refusing vassal {message}"));
+                self.status().last_error = Some(message);
+                self.release_permit();
+                self.set_phase(Phase::Refused);
+                return;
+            }
+            Err(crate::tyrant::Refusal::Read(e)) => {
+                let message = format!("{} {e}", self.shown);
+                log(&format!("[emperor] cannot start vassal: {message}"));
+                self.status().last_error = Some(message);
+                self.release_permit();
+                if matches!(e, emperor_sys::spawn::ReadError::Io(_)) {
+                    self.back_off();
+                } else {
+                    self.set_phase(Phase::Refused);
                 }
-            };
+                return;
+            }
+        };
         let framed = match link::frame_config(&bytes) {
             Ok(f) => f,
             Err(e) => {
@@ -645,9 +660,17 @@ impl Actor {
                 return;
             }
         };
-        let settings = &self.shared.settings;
         let dir = self.path.parent().unwrap_or(Path::new("/")).to_path_buf();
-        let env = vassal_env(settings, meta_uid(&meta), &self.path);
+        let uid = credentials
+            .as_ref()
+            .map_or_else(|| emperor_sys::privileges::current_ids().0, |c| c.uid);
+        let env = vassal_env(&settings, uid, &self.path);
+        if let Some(c) = &credentials {
+            log(&format!(
+                "[emperor-tyrant] running vassal {} as uid {} gid {}",
+                self.shown, c.uid, c.gid
+            ));
+        }
         let (reply_tx, reply_rx) = oneshot::channel();
         let job = Job {
             program: settings.binary.clone(),
@@ -664,6 +687,7 @@ impl Actor {
             ],
             owner: self.tx.clone(),
             reply: reply_tx,
+            credentials,
         };
         if self.shared.spawner.submit(job).is_err() {
             log("[emperor] the spawner thread is gone");
@@ -1033,13 +1057,6 @@ impl Actor {
         ));
         self.set_phase(Phase::Backoff);
     }
-}
-
-fn meta_uid(meta: &std::fs::Metadata) -> u32 {
-    use std::os::unix::fs::MetadataExt as _;
-    // Not tyrant: the vassal runs as the emperor; tyrant mode (its own issue) uses the owner.
-    let _ = meta.uid();
-    emperor_sys::privileges::current_ids().0
 }
 
 /// The vassal's environment: an allow-list, never the emperor's whole environment (no

@@ -94,3 +94,19 @@ pub fn drop_to(ids: &Ids, initgroups: bool) -> io::Result<()> {
 pub fn current_ids() -> (u32, u32) {
     (Uid::current().as_raw(), Gid::current().as_raw())
 }
+
+/// The supplementary groups `initgroups` would give `uid` (its passwd name) with primary
+/// group `gid`; just `[gid]` for a uid without a passwd entry. Resolved in the parent: NSS is
+/// not async-signal-safe, so a forked child must not look users up.
+pub fn group_list(uid: u32, gid: u32) -> Vec<u32> {
+    let Some(user) = User::from_uid(Uid::from_raw(uid)).ok().flatten() else {
+        return vec![gid];
+    };
+    let Ok(name) = CString::new(user.name) else {
+        return vec![gid];
+    };
+    nix::unistd::getgrouplist(&name, Gid::from_raw(gid)).map_or_else(
+        |_| vec![gid],
+        |groups| groups.into_iter().map(Gid::as_raw).collect(),
+    )
+}

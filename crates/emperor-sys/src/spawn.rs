@@ -10,10 +10,15 @@
 //! 2. the descriptors the vassal must inherit (the emperor link, the config descriptor) are
 //!    duplicated to the fixed numbers asked for, and every other descriptor above them is
 //!    marked close-on-exec (nothing of the emperor leaks into a vassal);
-//! 3. `PR_SET_PDEATHSIG(SIGKILL)`: if the emperor dies, the vassal master dies with it (and
-//!    its workers follow theirs). The death signal follows the parent *thread*, so callers
-//!    spawn from one long-lived thread;
-//! 4. `exec` with an environment built by the caller from scratch.
+//! 3. tyrant mode ([`Credentials`]): `setgroups` (the list resolved in the parent: NSS is not
+//!    async-signal-safe), `setresgid`, `setresuid`, then checks that every id is the target
+//!    and that `setuid(0)` fails; `PR_SET_KEEPCAPS` off and the ambient capability set
+//!    cleared, so no capability survives the `exec` even from an unprivileged emperor that
+//!    holds `CAP_SETUID`;
+//! 4. `PR_SET_PDEATHSIG(SIGKILL)`, *after* the credential change (which clears it): if the
+//!    emperor dies, the vassal master dies with it (and its workers follow theirs). The death
+//!    signal follows the parent *thread*, so callers spawn from one long-lived thread;
+//! 5. `exec` with an environment built by the caller from scratch.
 
 use std::io;
 use std::os::fd::RawFd;
@@ -33,6 +38,17 @@ pub struct SpawnSpec<'a> {
     /// `(descriptor in this process, number it gets in the child)`; at most 8. Targets must
     /// be at least 3.
     pub fds: &'a [(RawFd, RawFd)],
+    /// Run as this user (tyrant mode); `None` keeps the emperor's identity.
+    pub credentials: Option<&'a Credentials>,
+}
+
+/// Who a vassal runs as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub uid: u32,
+    pub gid: u32,
+    /// Supplementary groups (empty: none; see [`crate::privileges::group_list`]).
+    pub groups: Vec<u32>,
 }
 
 /// Forks and execs `spec`; returns the child's pid. The child is not reaped here: the
@@ -50,6 +66,7 @@ pub fn spawn(spec: &SpawnSpec<'_>) -> io::Result<i32> {
     let count = spec.fds.len();
     let highest = spec.fds.iter().map(|&(_, to)| to).max().unwrap_or(2);
     let parent = std::process::id();
+    let credentials = spec.credentials.cloned();
     let mut command = Command::new(spec.program);
     command
         .arg0(spec.args.first().map_or("emperor", String::as_str))
@@ -99,6 +116,9 @@ pub fn spawn(spec: &SpawnSpec<'_>) -> io::Result<i32> {
                     }
                 }
             }
+            if let Some(c) = &credentials {
+                drop_credentials(c)?;
+            }
             if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) < 0 {
                 return Err(io::Error::last_os_error());
             }
@@ -112,6 +132,53 @@ pub fn spawn(spec: &SpawnSpec<'_>) -> io::Result<i32> {
     let child = command.spawn()?;
     // Dropping a `Child` neither waits nor kills: the caller's reaper owns it now.
     Ok(i32::try_from(child.id()).unwrap_or(-1))
+}
+
+/// The tyrant drop, in the forked child: only async-signal-safe syscalls on data prepared by
+/// the parent.
+///
+/// # Safety
+/// Called between `fork` and `exec` only.
+unsafe fn drop_credentials(c: &Credentials) -> io::Result<()> {
+    let fail = || Err(io::Error::last_os_error());
+    // SAFETY: plain syscalls on integers and a slice the parent allocated.
+    unsafe {
+        if libc::setgroups(c.groups.len(), c.groups.as_ptr()) < 0 {
+            return fail();
+        }
+        if libc::setresgid(c.gid, c.gid, c.gid) < 0 || libc::setresuid(c.uid, c.uid, c.uid) < 0 {
+            return fail();
+        }
+        let (mut r, mut e, mut s) = (0, 0, 0);
+        if libc::getresgid(&raw mut r, &raw mut e, &raw mut s) < 0
+            || (r, e, s) != (c.gid, c.gid, c.gid)
+            || libc::getresuid(&raw mut r, &raw mut e, &raw mut s) < 0
+            || (r, e, s) != (c.uid, c.uid, c.uid)
+        {
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                "the credentials did not change as asked",
+            ));
+        }
+        if c.uid != 0 && libc::setuid(0) == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                "setuid(0) succeeded after dropping privileges",
+            ));
+        }
+        if libc::prctl(libc::PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0 {
+            return fail();
+        }
+        // Cleared even if the emperor never raised any: nothing ambient crosses the exec.
+        libc::prctl(
+            libc::PR_CAP_AMBIENT,
+            libc::PR_CAP_AMBIENT_CLEAR_ALL,
+            0,
+            0,
+            0,
+        );
+    }
+    Ok(())
 }
 
 /// The pids of this process's direct children (`/proc/self/task/*/children`), adopted ones
@@ -176,11 +243,29 @@ impl std::fmt::Display for ReadError {
 /// descriptor (regular, at most `max` bytes), read from that same descriptor. The metadata
 /// returned is the descriptor's, so the owner and the bytes belong to the same file.
 pub fn read_config(path: &Path, max: u64) -> Result<(Vec<u8>, std::fs::Metadata), ReadError> {
+    read_config_with(path, max, false)
+}
+
+/// As [`read_config`], but following a symbolic link (`emperor-tyrant-nofollow`: the caller
+/// compares the link's owner with the owner of what was opened).
+pub fn read_config_following(
+    path: &Path,
+    max: u64,
+) -> Result<(Vec<u8>, std::fs::Metadata), ReadError> {
+    read_config_with(path, max, true)
+}
+
+fn read_config_with(
+    path: &Path,
+    max: u64,
+    follow: bool,
+) -> Result<(Vec<u8>, std::fs::Metadata), ReadError> {
     use std::io::Read as _;
     use std::os::unix::fs::OpenOptionsExt as _;
+    let nofollow = if follow { 0 } else { libc::O_NOFOLLOW };
     let mut file = std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
+        .custom_flags(nofollow | libc::O_NONBLOCK | libc::O_NOCTTY)
         .open(path)
         .map_err(|e| {
             if e.raw_os_error() == Some(libc::ELOOP) {
