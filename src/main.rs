@@ -250,7 +250,7 @@ fn vassal_of_emperor(args: &[String]) -> ExitCode {
 }
 
 /// A vassal that does not run as root (tyrant mode) and whose config asks for another user or
-/// group: it cannot switch, and must not try (uWSGI loops on "cannot setgid() as non-root
+/// group: it cannot switch, and must not try (uWSGI loops on "cannot `setgid()` as non-root
 /// user", #1776). Returns the message and the option's origin.
 fn foreign_identity(
     cfg: &emperor_options::VassalConfig,

@@ -835,7 +835,10 @@ fn user(name: &str) -> Option<(u32, u32)> {
 
 /// Starts a tyrant emperor whose vassal directory the test users can enter; `None` (and a
 /// note) when not root or the users are missing.
-fn tyrant(extra: &str) -> Option<(Emperor, (u32, u32), (u32, u32))> {
+/// A user's (uid, primary gid).
+type Ids = (u32, u32);
+
+fn tyrant(extra: &str) -> Option<(Emperor, Ids, Ids)> {
     use std::os::unix::fs::PermissionsExt as _;
     if !nix::unistd::Uid::effective().is_root() {
         eprintln!("skipped: tyrant tests need root");
