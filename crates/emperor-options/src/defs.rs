@@ -807,15 +807,15 @@ pub const OPTIONS: &[OptionDef] = &[
     opt("emperor-tyrant", Kind::Flag)
         .scope(Scope::Emperor)
         .doc("run each vassal as the owner of its file")
-        .planned(),
+        .implemented(),
     opt("emperor-tyrant-nofollow", Kind::Flag)
         .scope(Scope::Emperor)
         .doc("in tyrant mode, accept a symlinked vassal file if the link's owner owns the target")
-        .planned(),
+        .implemented(),
     opt("emperor-tyrant-initgroups", Kind::Flag)
         .scope(Scope::Emperor)
         .doc("in tyrant mode, give each vassal the supplementary groups of its owner")
-        .planned(),
+        .implemented(),
     opt("emperor-pidfile", Kind::Str)
         .scope(Scope::Emperor)
         .doc("write the emperor's pid to this file")
