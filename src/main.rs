@@ -307,6 +307,14 @@ fn emperor_settings(
         pidfile: cfg.pidfile.clone(),
         uid: cfg.uid.clone(),
         gid: cfg.gid.clone(),
+        caps: eff
+            .text("cap")
+            .map(|list| {
+                list.split(',')
+                    .filter_map(emperor_sys::privileges::capability)
+                    .collect()
+            })
+            .unwrap_or_default(),
         freq: Duration::from_secs(u64::from(cfg.freq.max(1))),
         throttle: millis("emperor-throttle", 1000),
         max_throttle: millis("emperor-max-throttle", 180_000),

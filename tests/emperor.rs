@@ -36,6 +36,11 @@ impl Emperor {
         let vassals = dir.path().join("vassals");
         std::fs::create_dir(&vassals).unwrap();
         let stats = dir.path().join("emperor-stats.sock");
+        // Tyrant vassals (and an unprivileged emperor) must be able to enter these.
+        for d in [dir.path(), vassals.as_path()] {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
         let ini = format!(
             "[uwsgi]\nemperor = {}\nemperor-stats = {}\nemperor-freq = 1\nreload-mercy = 2\n\
              emperor-throttle = 500\nemperor-max-throttle = 4000\nemperor-min-uptime = 1\n{extra}\n",
@@ -839,7 +844,6 @@ fn user(name: &str) -> Option<(u32, u32)> {
 type Ids = (u32, u32);
 
 fn tyrant(extra: &str) -> Option<(Emperor, Ids, Ids)> {
-    use std::os::unix::fs::PermissionsExt as _;
     if !nix::unistd::Uid::effective().is_root() {
         eprintln!("skipped: tyrant tests need root");
         return None;
@@ -849,9 +853,6 @@ fn tyrant(extra: &str) -> Option<(Emperor, Ids, Ids)> {
         return None;
     };
     let emperor = Emperor::start(&format!("emperor-tyrant = true\n{extra}"));
-    for dir in [emperor.vassals.parent().unwrap(), &emperor.vassals] {
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
     Some((emperor, alice, bob))
 }
 
@@ -1109,6 +1110,45 @@ fn tyrant_initgroups() {
             groups.split(' ').any(|g| g == extra.to_string()),
             "{groups}"
         );
+    }
+    emperor.stop();
+}
+
+/// The unprivileged emperor (the seed's Fedora setup: `uid`/`gid` of a service user and
+/// `cap = setgid,setuid`): it runs as that user with only the capabilities it needs, and the
+/// vassals it starts run as their owners with none.
+#[test]
+fn tyrant_unprivileged_emperor() {
+    let Some(service) = user("emperor-test2") else {
+        return;
+    };
+    let Some((emperor, alice, _)) =
+        tyrant("uid = emperor-test2\ngid = emperor-test2\ncap = setgid,setuid")
+    else {
+        return;
+    };
+    let pid = emperor.proc.pid();
+    assert_eq!(
+        proc_status(pid, "Uid"),
+        [service.0.to_string().as_str(); 4].join(" "),
+        "{}",
+        emperor.proc.log()
+    );
+    let effective = u64::from_str_radix(&proc_status(pid, "CapEff"), 16).unwrap();
+    assert_ne!(effective & (1 << 7), 0, "CAP_SETUID kept");
+    assert_eq!(effective & (1 << 21), 0, "CAP_SYS_ADMIN dropped");
+    let port = free_port();
+    let path = emperor.write("alice.ini", &vassal_ini(port, "whoami.py", ""));
+    chown(&path, alice);
+    let body = wait_body(port, "uid=", Duration::from_secs(20));
+    assert!(
+        body.contains(&format!("uid={} gid={}", alice.0, alice.1)),
+        "{body}"
+    );
+    let v = emperor.wait_state("alice", "running", Duration::from_secs(10));
+    let master = i32::try_from(v["pid"].as_i64().unwrap()).unwrap();
+    for caps in ["CapInh", "CapPrm", "CapEff", "CapAmb"] {
+        assert_eq!(proc_status(master, caps), "0000000000000000", "{caps}");
     }
     emperor.stop();
 }

@@ -481,8 +481,8 @@ pub const OPTIONS: &[OptionDef] = &[
         .planned(),
     opt("cap", Kind::Str)
         .scope(Scope::Both)
-        .doc("capabilities kept after dropping privileges (e.g. `setuid,setgid`)")
-        .planned(),
+        .doc("the emperor's capabilities kept after dropping to `uid` (e.g. `setgid,setuid`); vassals keep none")
+        .implemented(),
     opt("pidfile", Kind::Str)
         .scope(Scope::Both)
         .doc("write the master's pid to this file, before dropping privileges")

@@ -453,6 +453,15 @@ fn build_vassal(b: &mut Builder<'_>) -> VassalConfig {
             }
         }
     }
+    if let Some(item) = b.eff.last("cap") {
+        b.diags.push(
+            Diagnostic::warning(
+                item.origin.clone(),
+                "`cap` is not applied to a vassal: its processes keep no capability",
+            )
+            .with_hint("`cap` applies to the emperor (its own capabilities after `uid`)"),
+        );
+    }
     let processes = match b.small("processes") {
         0 => {
             if let Some(item) = b.eff.last("processes") {

@@ -70,6 +70,9 @@ pub struct Settings {
     /// The emperor's own `uid`/`gid` (it drops to them after binding its stats socket).
     pub uid: Option<String>,
     pub gid: Option<String>,
+    /// `cap`: capabilities the emperor keeps after dropping to `uid` (tyrant mode adds the
+    /// ones it needs: `setuid`, `setgid`, `kill`, `dac_read_search`, `chown`).
+    pub caps: Vec<u32>,
     /// `emperor-freq`: the safety-net rescan period.
     pub freq: Duration,
     /// `emperor-throttle` / `emperor-max-throttle`: the backoff range.
@@ -173,12 +176,33 @@ impl Emperor {
             let ids =
                 emperor_sys::privileges::resolve(settings.uid.as_deref(), settings.gid.as_deref())
                     .map_err(|e| e.to_string())?;
-            emperor_sys::privileges::drop_to(&ids, true).map_err(|e| {
+            let mut caps = settings.caps.clone();
+            if settings.tyrant {
+                // DESIGN, "Privileges": what an unprivileged tyrant emperor needs.
+                caps.extend(
+                    ["setuid", "setgid", "kill", "dac_read_search", "chown"]
+                        .iter()
+                        .filter_map(|c| emperor_sys::privileges::capability(c)),
+                );
+            }
+            caps.sort_unstable();
+            caps.dedup();
+            let dropped = if caps.is_empty() {
+                emperor_sys::privileges::drop_to(&ids, true)
+            } else {
+                emperor_sys::privileges::drop_keeping(&ids, true, &caps)
+            };
+            dropped.map_err(|e| {
                 format!(
                     "cannot drop privileges to uid {:?} gid {:?}: {e}",
                     ids.uid, ids.gid
                 )
             })?;
+            if !caps.is_empty() {
+                log(&format!(
+                    "[emperor] keeping capabilities {caps:?} (`cap`, tyrant mode)"
+                ));
+            }
             log(&format!(
                 "[emperor] dropped privileges to uid {} gid {}",
                 ids.uid.map_or_else(|| "-".into(), |u| u.to_string()),

@@ -110,3 +110,85 @@ pub fn group_list(uid: u32, gid: u32) -> Vec<u32> {
         |groups| groups.into_iter().map(Gid::as_raw).collect(),
     )
 }
+
+/// Linux capability numbers by their `cap` option names (`setuid`, `CAP_SETUID`…).
+pub fn capability(name: &str) -> Option<u32> {
+    let name = name.trim().to_ascii_lowercase();
+    let name = name.strip_prefix("cap_").unwrap_or(&name);
+    Some(match name {
+        "chown" => 0,
+        "dac_override" => 1,
+        "dac_read_search" => 2,
+        "fowner" => 3,
+        "fsetid" => 4,
+        "kill" => 5,
+        "setgid" => 6,
+        "setuid" => 7,
+        "setpcap" => 8,
+        "net_bind_service" => 10,
+        "net_broadcast" => 11,
+        "net_admin" => 12,
+        "net_raw" => 13,
+        "ipc_lock" => 14,
+        "sys_chroot" => 18,
+        "sys_ptrace" => 19,
+        "sys_admin" => 21,
+        "sys_nice" => 23,
+        "sys_resource" => 24,
+        _ => return None,
+    })
+}
+
+#[repr(C)]
+struct CapHeader {
+    version: u32,
+    pid: i32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct CapData {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
+}
+
+const CAP_VERSION_3: u32 = 0x2008_0522;
+
+/// Sets this thread's permitted and effective sets to exactly `caps` (inheritable empty).
+/// Async-signal-safe: usable between fork and exec.
+pub fn set_capabilities(caps: &[u32]) -> io::Result<()> {
+    let mut data = [CapData::default(); 2];
+    for &cap in caps {
+        let (word, bit) = ((cap / 32) as usize, cap % 32);
+        if word < 2 {
+            data[word].effective |= 1 << bit;
+            data[word].permitted |= 1 << bit;
+        }
+    }
+    let header = CapHeader {
+        version: CAP_VERSION_3,
+        pid: 0,
+    };
+    // SAFETY: capset with a valid v3 header and two data words, as the ABI requires.
+    let rc = unsafe { libc::syscall(libc::SYS_capset, &raw const header, data.as_ptr()) };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Drops to `ids` (as [`drop_to`]) but keeps `caps` permitted and effective: the
+/// unprivileged Emperor (Fedora's `uid = uwsgi` + `cap = setgid,setuid`) still switches to
+/// each tyrant vassal's owner. Threads started later inherit the sets.
+pub fn drop_keeping(ids: &Ids, initgroups: bool, caps: &[u32]) -> io::Result<()> {
+    // SAFETY: prctl with integer arguments.
+    if unsafe { libc::prctl(libc::PR_SET_KEEPCAPS, 1, 0, 0, 0) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let dropped = drop_to(ids, initgroups);
+    // SAFETY: as above.
+    unsafe { libc::prctl(libc::PR_SET_KEEPCAPS, 0, 0, 0, 0) };
+    dropped?;
+    set_capabilities(caps)
+}

@@ -160,6 +160,11 @@ unsafe fn drop_credentials(c: &Credentials) -> io::Result<()> {
                 "the credentials did not change as asked",
             ));
         }
+        // An unprivileged emperor keeps CAP_SETUID/SETGID (its `cap`): they survive a change
+        // between two non-zero uids, so clear every set before checking the drop.
+        if crate::privileges::set_capabilities(&[]).is_err() {
+            return fail();
+        }
         if c.uid != 0 && libc::setuid(0) == 0 {
             return Err(io::Error::new(
                 io::ErrorKind::PermissionDenied,
