@@ -1152,3 +1152,83 @@ fn tyrant_unprivileged_emperor() {
     }
     emperor.stop();
 }
+
+/// T5: swapping a vassal file between two owners' versions at a high rate never runs one
+/// owner's bytes as the other: every answer's uid matches the owner its config names.
+#[test]
+fn tyrant_swap_race_never_mixes_owners() {
+    let Some((emperor, alice, bob)) = tyrant("") else {
+        return;
+    };
+    let port = free_port();
+    let staging = emperor.vassals.parent().unwrap();
+    let version = |who: &str, ids: Ids, n: usize| {
+        let path = staging.join(format!("{who}-{n}.ini"));
+        std::fs::write(
+            &path,
+            vassal_ini(port, "owner.py", &format!("env = OWNER={}", ids.0)),
+        )
+        .unwrap();
+        chown(&path, ids);
+        path
+    };
+    let target = emperor.vassals.join("app.ini");
+    std::fs::rename(version("alice", alice, 0), &target).unwrap();
+    wait_body(port, "owner=", Duration::from_secs(20));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let swapper = {
+        let stop = stop.clone();
+        let staging = staging.to_path_buf();
+        let target = target.clone();
+        std::thread::spawn(move || {
+            let mut n = 1;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let (who, ids) = if n % 2 == 0 {
+                    ("alice", alice)
+                } else {
+                    ("bob", bob)
+                };
+                let path = staging.join(format!("{who}-{n}.ini"));
+                std::fs::write(
+                    &path,
+                    vassal_ini(port, "owner.py", &format!("env = OWNER={}", ids.0)),
+                )
+                .unwrap();
+                std::os::unix::fs::lchown(&path, Some(ids.0), Some(ids.1)).unwrap();
+                std::fs::rename(&path, &target).unwrap();
+                n += 1;
+                std::thread::sleep(Duration::from_millis(15));
+            }
+            n
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(6);
+    let mut answers = 0;
+    while Instant::now() < deadline {
+        if let Some(body) = get(port) {
+            let uid = body
+                .split("uid=")
+                .nth(1)
+                .and_then(|r| r.split_whitespace().next());
+            let owner = body.split("owner=").nth(1).map(str::trim);
+            assert_eq!(uid, owner, "one owner's bytes ran as another: {body}");
+            answers += 1;
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let swaps = swapper.join().unwrap();
+    eprintln!("{swaps} swaps, {answers} answers checked");
+    assert!(
+        swaps > 100 && answers > 0,
+        "{swaps} swaps, {answers} answers"
+    );
+    // Settled: the last version runs as its owner.
+    std::thread::sleep(Duration::from_secs(2));
+    let body = wait_body(port, "owner=", Duration::from_secs(30));
+    let uid = body
+        .split("uid=")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next());
+    assert_eq!(uid, body.split("owner=").nth(1).map(str::trim), "{body}");
+    emperor.stop();
+}

@@ -282,6 +282,7 @@ pub fn start(path: PathBuf, seen: Seen, shared: Shared) -> Handle {
         spawn_reply: None,
         stop_requested: false,
         early_exit: None,
+        running_as: None,
     };
     tokio::spawn(actor.run());
     Handle { tx, status }
@@ -331,6 +332,8 @@ struct Actor {
     stop_requested: bool,
     /// An exit reaped before the spawn's reply was read.
     early_exit: Option<Exit>,
+    /// Tyrant mode: the (uid, gid) the running process was started as.
+    running_as: Option<(u32, u32)>,
 }
 
 async fn read_link(link: &mut Option<UnixStream>, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -665,6 +668,7 @@ impl Actor {
             .as_ref()
             .map_or_else(|| emperor_sys::privileges::current_ids().0, |c| c.uid);
         let env = vassal_env(&settings, uid, &self.path);
+        self.running_as = credentials.as_ref().map(|c| (c.uid, c.gid));
         if let Some(c) = &credentials {
             log(&format!(
                 "[emperor-tyrant] running vassal {} as uid {} gid {}",
@@ -871,24 +875,56 @@ impl Actor {
     }
 
     /// Byte 2: the vassal reloads and wants its (new) config.
+    /// Byte 2: the vassal reloads and wants its (new) config. In tyrant mode the bytes must
+    /// belong to the user the vassal runs as: a file that changed owner meanwhile is not sent
+    /// (the reload fails and the vassal is restarted as the new owner instead).
     fn push_config(&mut self) {
-        let Some(config) = &self.config else { return };
-        match emperor_sys::spawn::read_config(&self.path, link::MAX_CONFIG as u64) {
-            Ok((bytes, _)) => match link::frame_config(&bytes) {
-                Ok(framed) => {
-                    if let Err(e) = std::io::Write::write_all(&mut &*config, &framed) {
-                        log(&format!(
-                            "[emperor] vassal {}: cannot send its config: {e}",
-                            self.shown
-                        ));
-                    }
+        if self.config.is_none() {
+            return;
+        }
+        let settings = self.shared.settings.clone();
+        let read = if settings.tyrant {
+            crate::tyrant::read(&self.path, &settings).and_then(|(bytes, who)| {
+                if Some((who.uid, who.gid)) == self.running_as {
+                    Ok(bytes)
+                } else {
+                    Err(crate::tyrant::Refusal::Rule(format!(
+                        "now belongs to uid {} gid {}",
+                        who.uid, who.gid
+                    )))
                 }
-                Err(e) => log(&format!("[emperor] vassal {}: {e}", self.shown)),
-            },
-            Err(e) => log(&format!(
-                "[emperor] vassal {} asked for its config, but the file {e}",
-                self.shown
-            )),
+            })
+        } else {
+            emperor_sys::spawn::read_config(&self.path, link::MAX_CONFIG as u64)
+                .map(|(bytes, _)| bytes)
+                .map_err(crate::tyrant::Refusal::Read)
+        };
+        let bytes = match read {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                let why = match e {
+                    crate::tyrant::Refusal::Rule(m) => m,
+                    crate::tyrant::Refusal::Read(e) => e.to_string(),
+                };
+                log(&format!(
+                    "[emperor] vassal {} asked for its config, but the file {why}: restarting it",
+                    self.shown
+                ));
+                self.stop(false, AfterStop::Respawn);
+                return;
+            }
+        };
+        let Some(config) = &self.config else { return };
+        match link::frame_config(&bytes) {
+            Ok(framed) => {
+                if let Err(e) = std::io::Write::write_all(&mut &*config, &framed) {
+                    log(&format!(
+                        "[emperor] vassal {}: cannot send its config: {e}",
+                        self.shown
+                    ));
+                }
+            }
+            Err(e) => log(&format!("[emperor] vassal {}: {e}", self.shown)),
         }
     }
 
