@@ -416,6 +416,30 @@ fn check_user_group(b: &mut Builder<'_>) {
     }
 }
 
+/// A uwsgi-protocol socket on every interface: the protocol trusts its peer (it hands over
+/// `REMOTE_ADDR`, `HTTPS`, `SCRIPT_NAME`… as it likes), so anyone who can reach the port
+/// can pose as nginx. Warned, not refused (real configs are full of `socket = :3031`).
+fn warn_open_uwsgi(b: &mut Builder<'_>, spec: &SocketSpec) {
+    if spec.protocol != Protocol::Uwsgi {
+        return;
+    }
+    if let SocketAddr::Tcp { host, .. } = &spec.addr
+        && matches!(host.as_str(), "" | "0.0.0.0" | "::" | "[::]" | "*")
+    {
+        b.diags.push(
+            Diagnostic::warning(
+                spec.origin.clone(),
+                format!(
+                    "`{} = {}` speaks the uwsgi protocol on every interface: whoever reaches \
+                     the port can pose as the web server (the protocol trusts its peer)",
+                    spec.option, spec.name
+                ),
+            )
+            .with_hint("bind it to 127.0.0.1 or a UNIX socket that only nginx can reach"),
+        );
+    }
+}
+
 fn build_vassal(b: &mut Builder<'_>) -> VassalConfig {
     let protocol_default = match b.eff.text("protocol").as_deref() {
         Some("http" | "http11") => Protocol::Http,
@@ -449,6 +473,7 @@ fn build_vassal(b: &mut Builder<'_>) -> VassalConfig {
     ] {
         for item in b.eff.items(option).to_vec() {
             if let Some(spec) = parse_socket(b, option, &item, protocol, shared_sockets.len()) {
+                warn_open_uwsgi(b, &spec);
                 sockets.push(spec);
             }
         }

@@ -795,6 +795,18 @@ impl Actor {
         }
     }
 
+    /// Reads whatever is buffered on the link without waiting.
+    fn drain_link(&mut self) {
+        let mut buf = [0u8; 4096];
+        loop {
+            let Some(link) = &self.link else { return };
+            match link.try_read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => self.on_link(&Ok(n), &buf),
+            }
+        }
+    }
+
     fn on_message(&mut self, message: FromVassal) {
         let now = unix_now();
         match message {
@@ -1013,6 +1025,9 @@ impl Actor {
             self.early_exit = Some(exit);
             return;
         }
+        // What the master said last (a `bad-config` report right before exit 26) may still
+        // be unread: the reaper can be faster than the link.
+        self.drain_link();
         let Some(pid) = self.pid.take() else { return };
         // Whatever the master left in its process group goes with it.
         let _ = emperor_sys::process::kill(-pid, SIGKILL);

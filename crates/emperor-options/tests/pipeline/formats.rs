@@ -11,7 +11,7 @@ fn json_arrays_order_and_literals() {
         r#"{
   "other": {"processes": 99},
   "uwsgi": {
-    "socket": [":1", ":2"],
+    "socket": ["127.0.0.1:1", "127.0.0.1:2"],
     "processes": 4,
     "vacuum": true,
     "master": false,
@@ -43,7 +43,7 @@ fn json_arrays_order_and_literals() {
             "lazy-apps"
         ]
     );
-    assert_eq!(values(&checked, "socket"), [":1", ":2"]);
+    assert_eq!(values(&checked, "socket"), ["127.0.0.1:1", "127.0.0.1:2"]);
     assert_eq!(values(&checked, "processes"), ["4"]);
     assert_eq!(values(&checked, "vacuum"), ["true"]);
     assert_eq!(values(&checked, "master"), ["false"]);
@@ -126,8 +126,8 @@ fn xml_ids_and_elements() {
     <processes>1</processes>
   </uwsgi>
   <uwsgi id="prod">
-    <socket>:9000</socket>
-    <socket>:9001</socket>
+    <socket>127.0.0.1:9000</socket>
+    <socket>127.0.0.1:9001</socket>
     <processes>8</processes>
     <vacuum/>
     <procname>a&amp;b &lt;1&gt;</procname>
@@ -137,7 +137,10 @@ fn xml_ids_and_elements() {
     );
     let checked = sb.check("app.xml:prod");
     assert_eq!(render_without_status(&checked.diagnostics), "");
-    assert_eq!(values(&checked, "socket"), [":9000", ":9001"]);
+    assert_eq!(
+        values(&checked, "socket"),
+        ["127.0.0.1:9000", "127.0.0.1:9001"]
+    );
     assert_eq!(values(&checked, "processes"), ["8"]);
     assert_eq!(values(&checked, "vacuum"), ["true"]);
     assert_eq!(values(&checked, "procname"), ["a&b <1>"]);
