@@ -475,10 +475,16 @@ fn three_hundred_silent_clients_do_not_block_stats_http() {
     let base = open_fds(p.pid());
     // These hold a slot each until their deadline or eviction: they never send a request.
     let silent = silent_clients(stats, 300);
-    let held = open_fds(p.pid()).saturating_sub(base);
+    // The master accepts a newcomer before it evicts the oldest: one over the cap for an
+    // instant is expected, not more, and not for long.
+    let held = || open_fds(p.pid()).saturating_sub(base);
+    let settled = wait_for(Duration::from_secs(2), || {
+        (held() <= emperor_vassal::stats_server::MAX_CLIENTS).then_some(())
+    });
     assert!(
-        held <= emperor_vassal::stats_server::MAX_CLIENTS,
-        "the master holds {held} stats clients"
+        settled.is_some(),
+        "the master holds {} stats clients",
+        held()
     );
     let started = Instant::now();
     assert_eq!(http_get(port, "/").status, 200, "the app keeps serving");
