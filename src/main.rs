@@ -284,6 +284,18 @@ fn foreign_identity(
     None
 }
 
+/// The vassal command-line words for the emperor's layering options, in uWSGI's order.
+fn layer(eff: &emperor_options::Effective, options: &[(&str, &str)]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (option, flag) in options {
+        for item in eff.items(option) {
+            out.push((*flag).to_owned());
+            out.push(item.value.render());
+        }
+    }
+    out
+}
+
 /// The Emperor's settings from its typed config and the options the type does not carry.
 fn emperor_settings(
     cfg: &emperor_options::EmperorConfig,
@@ -332,6 +344,21 @@ fn emperor_settings(
         binary: ctx.binary.clone(),
         max_concurrent: (ctx.host.cpus * 2).max(2),
         vassal_env: Vec::new(),
+        vassal_defaults: layer(
+            eff,
+            &[
+                ("vassals-inherit-before", "--inherit"),
+                ("vassals-include-before", "--include"),
+                ("vassals-set", "--set"),
+            ],
+        ),
+        vassal_overrides: layer(
+            eff,
+            &[
+                ("vassals-inherit", "--inherit"),
+                ("vassals-include", "--include"),
+            ],
+        ),
         cwd: ctx.cwd.clone(),
     }
 }

@@ -1232,3 +1232,43 @@ fn tyrant_swap_race_never_mixes_owners() {
     assert_eq!(uid, body.split("owner=").nth(1).map(str::trim), "{body}");
     emperor.stop();
 }
+
+/// Layering: emperor defaults (`vassal-set`) < the vassal file < forced overrides
+/// (`vassals-include`); an override can never lift a tyrant vassal's identity.
+#[test]
+fn layering_defaults_file_overrides() {
+    let emperor = Emperor::start("vassal-set = env=VERSION=default");
+    let (a, b) = (free_port(), free_port());
+    emperor.write("a.ini", &vassal_ini(a, "version.py", "env = VERSION=file"));
+    emperor.write("b.ini", &vassal_ini(b, "version.py", ""));
+    wait_body(a, "version=file", Duration::from_secs(20));
+    wait_body(b, "version=default", Duration::from_secs(20));
+    emperor.stop();
+
+    let defaults = tempfile::tempdir().unwrap();
+    let forced = defaults.path().join("forced.ini");
+    std::fs::write(&forced, "[uwsgi]\nenv = VERSION=forced\n").unwrap();
+    let emperor = Emperor::start(&format!("vassals-include = {}", forced.display()));
+    let a = free_port();
+    emperor.write("a.ini", &vassal_ini(a, "version.py", "env = VERSION=file"));
+    wait_body(a, "version=forced", Duration::from_secs(20));
+    emperor.stop();
+
+    // Tyrant: a forced `uid = 0` is refused by the vassal itself.
+    let dir = tempfile::tempdir().unwrap();
+    let forced = dir.path().join("forced.ini");
+    std::fs::write(&forced, "[uwsgi]\nuid = 0\n").unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let Some((emperor, alice, _)) = tyrant(&format!("vassals-include = {}", forced.display()))
+    else {
+        return;
+    };
+    let path = emperor.write("alice.ini", &vassal_ini(free_port(), "whoami.py", ""));
+    chown(&path, alice);
+    let v = emperor.wait_state("alice", "bad-config", Duration::from_secs(20));
+    assert!(v["last_error"].as_str().unwrap().contains("uid"), "{v}");
+    emperor.stop();
+}

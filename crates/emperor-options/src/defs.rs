@@ -878,23 +878,23 @@ pub const OPTIONS: &[OptionDef] = &[
         .aliases(&["vassal-set"])
         .scope(Scope::Emperor)
         .doc("set an option in every vassal: `key=value`")
-        .planned(),
+        .implemented(),
     opt("vassals-include", Kind::List)
         .scope(Scope::Emperor)
         .doc("read this config file into every vassal, after the vassal's own file")
-        .planned(),
+        .implemented(),
     opt("vassals-include-before", Kind::List)
         .scope(Scope::Emperor)
         .doc("read this config file into every vassal, before the vassal's own file")
-        .planned(),
+        .implemented(),
     opt("vassals-inherit", Kind::List)
         .scope(Scope::Emperor)
         .doc("give every vassal this config file as a template, read after its own")
-        .planned(),
+        .implemented(),
     opt("vassals-inherit-before", Kind::List)
         .scope(Scope::Emperor)
         .doc("give every vassal this config file as a template, read before its own")
-        .planned(),
+        .implemented(),
     opt("emperor-graceful-shutdown", Kind::Flag)
         .scope(Scope::Emperor)
         .doc("stop vassals gracefully when the emperor stops")

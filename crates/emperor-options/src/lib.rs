@@ -123,11 +123,17 @@ pub fn from_command_line(ctx: &Context, args: &[String], mode: Mode) -> Checked 
     Checked::from_loader(loader, mode)
 }
 
+/// Separates the emperor's defaults from its overrides in a vassal's command line.
+pub const VASSAL_FILE_MARKER: &str = "--vassal-file-here";
+
 /// Reads a vassal's config as its emperor handed it over: `bytes` are the file's contents,
 /// `path` is where the file lives (its extension gives the format; magic variables such as
 /// `%d %n %p` and diagnostics use it, as for a file read from disk). `args` is the whole
 /// command line, `[program, "--vassal-of-emperor", NAME, extra…]`: the extra words are
-/// options loaded after the file. `UWSGI_*` variables of `ctx.env` come first, as for
+/// options loaded after the file, except those before a [`VASSAL_FILE_MARKER`] word, which
+/// are loaded before it (the emperor's defaults: `vassal-set`, `vassals-include-before`,
+/// `vassals-inherit-before`; after it come its forced overrides, `vassals-include` and
+/// `vassals-inherit`). `UWSGI_*` variables of `ctx.env` come first, as for
 /// [`from_command_line`].
 pub fn from_emperor(
     ctx: &Context,
@@ -138,6 +144,14 @@ pub fn from_emperor(
 ) -> Checked {
     let mut loader = Loader::new(ctx);
     sources::load_env(&mut loader, &ctx.env);
+    let marker = args
+        .iter()
+        .skip(3)
+        .position(|a| a == VASSAL_FILE_MARKER)
+        .map(|i| i + 3);
+    if let Some(marker) = marker {
+        sources::load_argv_from(&mut loader, &args[..marker], 3);
+    }
     let shown = path.display().to_string();
     let origin = Origin::File {
         path: std::sync::Arc::from(path),
@@ -157,6 +171,6 @@ pub fn from_emperor(
             Err(message) => loader.diagnose(Diagnostic::error(origin, message)),
         },
     }
-    sources::load_argv_from(&mut loader, args, 3);
+    sources::load_argv_from(&mut loader, args, marker.map_or(3, |m| m + 1));
     Checked::from_loader(loader, mode)
 }

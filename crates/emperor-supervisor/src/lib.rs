@@ -93,6 +93,13 @@ pub struct Settings {
     pub max_concurrent: usize,
     /// Extra variables for every vassal (none by default).
     pub vassal_env: Vec<(String, String)>,
+    /// Options every vassal loads before its file (`vassal-set`, `vassals-include-before`,
+    /// `vassals-inherit-before`: defaults the file overrides), as command-line words.
+    pub vassal_defaults: Vec<String>,
+    /// Options every vassal loads after its file (`vassals-include`, `vassals-inherit`:
+    /// forced overrides). They cannot lift a tyrant vassal's identity: the vassal refuses a
+    /// `uid`/`gid` other than its own, whoever set it.
+    pub vassal_overrides: Vec<String>,
     pub cwd: PathBuf,
 }
 

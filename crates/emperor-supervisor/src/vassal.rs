@@ -678,11 +678,17 @@ impl Actor {
         let (reply_tx, reply_rx) = oneshot::channel();
         let job = Job {
             program: settings.binary.clone(),
-            args: vec![
-                "emperor".to_owned(),
-                "--vassal-of-emperor".to_owned(),
-                self.name.clone(),
-            ],
+            args: {
+                let mut args = vec![
+                    "emperor".to_owned(),
+                    "--vassal-of-emperor".to_owned(),
+                    self.name.clone(),
+                ];
+                args.extend(settings.vassal_defaults.iter().cloned());
+                args.push(emperor_options::VASSAL_FILE_MARKER.to_owned());
+                args.extend(settings.vassal_overrides.iter().cloned());
+                args
+            },
             env,
             cwd: dir,
             fds: vec![
