@@ -128,6 +128,9 @@ def run(server, uwsgi_fmt):
         # (h) file drop -> first 200
         drops = []
         for i in range(REPEAT):
+            # Cold drops: uWSGI rescans at once for a while after a vassal dies, then settles
+            # back to polling every emperor-freq (3 s); a drop comes at an arbitrary moment.
+            time.sleep(4)
             port = free_port()
             path = os.path.join(vassals, "drop%d.ini" % i)
             t0 = time.monotonic()

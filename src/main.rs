@@ -20,14 +20,34 @@ mod vassal;
 const USAGE: &str = "\
 emperor: uWSGI's Emperor and vassal runtime for Python WSGI apps
 
-usage:
-  emperor check [--verbose] FILE[:section]...   validate config files, print the effective options
-  emperor stats ADDR [--format json]            show a vassal's stats socket as a table
-  emperor top ADDR [--interval SECS]            live view of a stats socket, like uwsgitop
-  emperor [OPTIONS] [FILE.ini|.xml|.json]...    serve an app (a vassal) or, with `--emperor DIR`, the Emperor
+Roles (one program, chosen by the options, as in uWSGI):
+  emperor FILE.ini|.xml|.json [OPTIONS]      a vassal: a master and workers serving one app
+  emperor --emperor DIR [OPTIONS]            the Emperor: one vassal per file in DIR
+  emperor /etc/emperor.ini                   either, from a file (`emperor = DIR` makes it the Emperor)
 
-Options use uWSGI's names and grammar: `--socket 127.0.0.1:3031`, `--module=app:app`, `-M -p 4`.
-The option table: docs/options.md.
+Commands:
+  emperor check [--verbose] FILE[:section]...   validate config files, print the effective options
+  emperor stats ADDR [--format json]            show a stats socket (vassal or Emperor) as a table
+  emperor top ADDR [--interval SECS]            live view of a stats socket, like uwsgitop
+  emperor --version                             print the version
+
+Most used vassal options (uWSGI's names and grammar):
+  --socket ADDR           uwsgi protocol for nginx `uwsgi_pass` (HOST:PORT, /path.sock, @abstract)
+  --http-socket ADDR      HTTP/1.1 served by the workers
+  --module MOD[:APP]      the WSGI app (or --wsgi-file FILE, --callable NAME)
+  --processes N, -p N     workers;  --threads N  Python threads per worker
+  --home VENV             the app's virtualenv;  --chdir DIR  --pythonpath DIR
+  --uid USER --gid GROUP  drop privileges;  --harakiri SECS  --max-requests N
+  --stats ADDR            uWSGI's stats JSON (uwsgitop, `emperor stats`); --stats-http for /metrics
+  --touch-reload FILE     reload when FILE changes;  --master-fifo PATH  uWSGI's FIFO letters
+
+Most used Emperor options:
+  --emperor DIR|GLOB      watch it (repeatable)
+  --emperor-tyrant        run each vassal as its file's owner
+  --emperor-stats ADDR    the Emperor's stats socket (every vassal, its state and workers)
+  --vassal-set KEY=VALUE  a default for every vassal;  --vassals-include FILE  forced options
+
+Every option and its status: docs/options.md, or `man emperor`.
 ";
 
 fn main() -> ExitCode {

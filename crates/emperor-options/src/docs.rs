@@ -111,3 +111,100 @@ pub fn options_markdown() -> String {
     }
     out
 }
+
+/// Escapes text for roff: backslashes, and a leading `.` or `'` that would read as a request.
+fn roff(s: &str) -> String {
+    let s = s.replace('\\', "\\e").replace('-', "\\-");
+    if s.starts_with('.') || s.starts_with('\'') {
+        format!("\\&{s}")
+    } else {
+        s
+    }
+}
+
+/// The man page `emperor(8)`, generated from the option table (implemented options only;
+/// the rest are listed in `docs/options.md`).
+pub fn man_page(version: &str) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        ".TH EMPEROR 8 \"\" \"emperor {version}\" \"System Administration\""
+    );
+    let _ = writeln!(
+        out,
+        ".SH NAME\nemperor \\- uWSGI's Emperor and vassal runtime for Python WSGI apps"
+    );
+    let _ = writeln!(
+        out,
+        ".SH SYNOPSIS\n.B emperor\n.I FILE.ini\n.br\n.B emperor\n\\-\\-emperor\n.I DIR\n[\\fIOPTIONS\\fR]\n.br\n.B emperor\n[\\fIOPTIONS\\fR]\n.br\n.B emperor check\n.IR FILE ...\n.br\n.B emperor stats\n.I ADDR\n[\\-\\-format json]\n.br\n.B emperor top\n.I ADDR"
+    );
+    let _ = writeln!(
+        out,
+        ".SH DESCRIPTION\n\
+         One program plays every role of uWSGI's process tree. With \\fBemperor\\fR among its \
+         options it is the Emperor: every \\fB.ini\\fR, \\fB.xml\\fR or \\fB.json\\fR file in the \
+         watched directories becomes a vassal, started, reloaded when the file changes and \
+         stopped when it is removed; with \\fBemperor\\-tyrant\\fR each vassal runs as the owner \
+         of its file. Otherwise it is a vassal: a master process and a pool of workers serving \
+         a Python WSGI app over the uwsgi protocol (nginx \\fBuwsgi_pass\\fR) or HTTP.\n\
+         .PP\n\
+         The command line is uWSGI's: \\fB\\-\\-key value\\fR, \\fB\\-\\-key=value\\fR, flags, \
+         short aliases, and config files (\\fB.ini\\fR, \\fB.xml\\fR, \\fB.json\\fR, optionally \
+         \\fIFILE:section\\fR). Existing uWSGI files work unchanged; unknown keys get a warning \
+         with a suggestion, and \\fBstrict = true\\fR turns warnings into errors."
+    );
+    let _ = writeln!(
+        out,
+        ".SH COMMANDS\n\
+         .TP\n\\fBcheck\\fR \\fIFILE\\fR...\nValidate config files like \\fBnginx \\-t\\fR: the effective options on stdout, every warning and error with its file and line on stderr; exit 1 on any error.\n\
+         .TP\n\\fBstats\\fR \\fIADDR\\fR\nShow a stats socket (a vassal's or the Emperor's) as a table; \\fB\\-\\-format json\\fR prints the document.\n\
+         .TP\n\\fBtop\\fR \\fIADDR\\fR\nA live view of a stats socket, like uwsgitop."
+    );
+    let _ = writeln!(
+        out,
+        ".SH SIGNALS\n\
+         .TP\n\\fBSIGHUP\\fR\nEmperor: reload every vassal. Vassal: graceful reload (the new config is checked first).\n\
+         .TP\n\\fBSIGTERM\\fR\nGraceful stop (requests finish), then exit 0; a second signal escalates.\n\
+         .TP\n\\fBSIGINT\\fR, \\fBSIGQUIT\\fR\nBrutal stop.\n\
+         .TP\n\\fBSIGUSR1\\fR\nLog each vassal's state (Emperor) or the workers' counters (vassal).\n\
+         .TP\n\\fBSIGWINCH\\fR, \\fBSIGURG\\fR\nEmperor: rescan now; clear every backoff.\n\
+         .TP\n\\fBSIGTTIN\\fR, \\fBSIGTTOU\\fR\nVassal: add or remove a worker."
+    );
+    for (title, wanted) in [
+        ("EMPEROR OPTIONS", Scope::Emperor),
+        ("VASSAL OPTIONS", Scope::Vassal),
+        ("OPTIONS OF BOTH ROLES", Scope::Both),
+    ] {
+        let _ = writeln!(out, ".SH {title}");
+        for def in OPTIONS
+            .iter()
+            .filter(|d| d.scope == wanted && matches!(d.status, Status::Implemented))
+        {
+            let mut names = format!("\\fB\\-\\-{}\\fR", roff(def.name));
+            for alias in def.aliases {
+                let _ = write!(names, ", \\fB\\-\\-{}\\fR", roff(alias));
+            }
+            if let Some(c) = def.short {
+                let _ = write!(names, ", \\fB\\-{c}\\fR");
+            }
+            if def.kind != Kind::Flag {
+                let _ = write!(names, " \\fI{}\\fR", kind(def.kind));
+            }
+            let mut doc = roff(def.doc);
+            if let Some(d) = def.default {
+                let _ = write!(doc, " (default: {})", roff(d));
+            }
+            let _ = writeln!(out, ".TP\n{names}\n{doc}");
+        }
+    }
+    let _ = writeln!(
+        out,
+        ".SH FILES\n\
+         .TP\n\\fI/etc/emperor.ini\\fR\nThe Emperor of the host (tyrant mode on \\fI/etc/uwsgi.d\\fR).\n\
+         .TP\n\\fI/etc/uwsgi.d/\\fR\nVassal files, each owned by the user its app runs as.\n\
+         .TP\n\\fI/run/uwsgi/stats.sock\\fR\nThe Emperor's stats socket: \\fBemperor stats /run/uwsgi/stats.sock\\fR.\n\
+         .SH SEE ALSO\n\\fBuwsgi\\fR(1), \\fBsystemd.service\\fR(5); every option with its status: \
+         /usr/share/doc/emperor/options.md"
+    );
+    out
+}
