@@ -361,6 +361,12 @@ fn emperor_settings(
             .iter()
             .map(|i| i.value.render())
             .collect(),
+        on_demand: emperor_supervisor::scan::OnDemand {
+            dir: eff
+                .text("emperor-on-demand-directory")
+                .map(|d| ctx.cwd.join(d)),
+            ext: eff.text("emperor-on-demand-extension"),
+        },
         binary: ctx.binary.clone(),
         max_concurrent: (ctx.host.cpus * 2).max(2),
         vassal_env: Vec::new(),

@@ -290,6 +290,11 @@ pub fn run(
             .number("heartbeat")
             .filter(|s| *s > 0)
             .map(Duration::from_secs),
+        idle: effective
+            .number("idle")
+            .filter(|s| *s > 0)
+            .map(Duration::from_secs),
+        die_on_idle: effective.flag("die-on-idle"),
     };
     emperor_vassal::master::run(cfg, runtime, settings, options, stats, link)
 }

@@ -1272,3 +1272,51 @@ fn layering_defaults_file_overrides() {
     assert!(v["last_error"].as_str().unwrap().contains("uid"), "{v}");
     emperor.stop();
 }
+
+/// On demand: the emperor binds the vassal's socket and starts it on the first connection
+/// (the socket is its fd 0); `idle` + `die-on-idle` hand it back, and the next connection
+/// starts it again.
+#[test]
+fn on_demand_vassal_starts_on_connection_and_goes_back_when_idle() {
+    let sockets = tempfile::tempdir().unwrap();
+    let emperor = Emperor::start(&format!(
+        "emperor-on-demand-directory = {}",
+        sockets.path().display()
+    ));
+    emperor.write(
+        "od.ini",
+        &format!(
+            "[uwsgi]\nprotocol = http\nwsgi-file = {}\nprocesses = 1\nworker-reload-mercy = 2\n\
+             idle = 2\ndie-on-idle = true\n",
+            support::apps().join("version.py").display()
+        ),
+    );
+    let socket = sockets.path().join("od.socket");
+    let v = emperor.wait_state("od", "on-demand", Duration::from_secs(10));
+    assert_eq!(v["pid"], -1, "not started before a connection: {v}");
+    assert_eq!(v["on_demand"], socket.to_string_lossy().as_ref());
+    let ask = || {
+        let mut s = std::os::unix::net::UnixStream::connect(&socket).ok()?;
+        s.set_read_timeout(Some(Duration::from_secs(20))).ok()?;
+        std::io::Write::write_all(&mut s, b"GET / HTTP/1.0\r\nHost: t\r\n\r\n").ok()?;
+        let mut text = String::new();
+        s.read_to_string(&mut text).ok()?;
+        text.contains("version=").then_some(text)
+    };
+    let first = ask().unwrap_or_else(|| panic!("no answer:\n{}", emperor.proc.log()));
+    assert!(
+        first.starts_with("HTTP/1.0 200") || first.starts_with("HTTP/1.1 200"),
+        "{first}"
+    );
+    let v = emperor.wait_state("od", "running", Duration::from_secs(10));
+    let master = i32::try_from(v["pid"].as_i64().unwrap()).unwrap();
+    // Idle for 2 s: it dies, and the emperor listens again.
+    let v = emperor.wait_state("od", "on-demand", Duration::from_secs(20));
+    assert_eq!(v["pid"], -1);
+    assert!(wait_for(Duration::from_secs(5), || (!alive(master)).then_some(())).is_some());
+    assert!(emperor.proc.log().contains("die-on-idle"));
+    let again = ask().unwrap_or_else(|| panic!("no second answer:\n{}", emperor.proc.log()));
+    assert!(again.contains("version="), "{again}");
+    emperor.stop();
+    assert!(!socket.exists(), "the socket is removed with its vassal");
+}

@@ -431,3 +431,24 @@ fn attach_daemon_is_respawned_and_stopped_with_its_children() {
             .status();
     }
 }
+
+/// `idle`: after that long without a request the workers stop (cheap mode) and the master
+/// waits on the listener; the next request brings them back and is answered.
+#[test]
+fn idle_goes_cheap_and_the_next_request_wakes_the_workers() {
+    let (p, port) = start_args(&[], &["--processes", "2", "--idle", "1"]);
+    assert_eq!(request(port).unwrap(), "v1\n");
+    assert!(
+        p.wait_log("cheap mode enabled", Duration::from_secs(15)),
+        "{}",
+        p.log()
+    );
+    assert!(
+        p.wait_log("stopped", Duration::from_secs(10)),
+        "the workers stop in cheap mode:\n{}",
+        p.log()
+    );
+    assert_eq!(request(port).unwrap(), "v1\n", "{}", p.log());
+    assert!(p.log().contains("cheap mode disabled"));
+    finish(p);
+}

@@ -421,11 +421,11 @@ pub const OPTIONS: &[OptionDef] = &[
         .master(),
     opt("idle", Kind::Int)
         .doc("go cheap (stop the workers) after this many seconds without a request")
-        .planned()
+        .implemented()
         .master(),
     opt("die-on-idle", Kind::Flag)
         .doc("stop the instance instead of going cheap when `idle` expires")
-        .planned(),
+        .implemented(),
     opt("die-on-term", Kind::Flag)
         .scope(Scope::Both)
         .doc("make SIGTERM stop the instance instead of reloading it")
@@ -868,12 +868,12 @@ pub const OPTIONS: &[OptionDef] = &[
         .aliases(&["emperor-on-demand-ext"])
         .scope(Scope::Emperor)
         .doc("on-demand mode: read a vassal's socket address from its file name plus this suffix")
-        .planned(),
+        .implemented(),
     opt("emperor-on-demand-directory", Kind::Str)
         .aliases(&["emperor-on-demand-dir"])
         .scope(Scope::Emperor)
         .doc("on-demand mode: bind a vassal's socket as `DIR/NAME.socket`, start it on first use")
-        .planned(),
+        .implemented(),
     opt("vassals-set", Kind::List)
         .aliases(&["vassal-set"])
         .scope(Scope::Emperor)

@@ -78,6 +78,8 @@ pub struct AppSpec {
 #[derive(Debug, Clone, PartialEq)]
 pub struct VassalConfig {
     pub sockets: Vec<SocketSpec>,
+    /// `protocol`: what inherited sockets speak (fd 0 from an on-demand emperor, systemd's).
+    pub protocol: Protocol,
     pub shared_sockets: Vec<SocketSpec>,
     pub processes: u32,
     pub threads: u32,
@@ -572,6 +574,7 @@ fn build_vassal(b: &mut Builder<'_>) -> VassalConfig {
     check_user_group(b);
     let static_files = build_static(b, chdir.as_ref().map(|(d, _)| Path::new(d.as_str())));
     VassalConfig {
+        protocol: protocol_default,
         sockets,
         shared_sockets,
         processes,

@@ -87,6 +87,9 @@ pub struct Settings {
     pub mercy: Duration,
     pub no_blacklist: bool,
     pub extra_extensions: Vec<String>,
+    /// On-demand vassals: the emperor binds their socket and starts them on the first
+    /// connection, the socket as their fd 0.
+    pub on_demand: scan::OnDemand,
     /// The binary vassals are started from (this one).
     pub binary: PathBuf,
     /// How many spawns/reloads may be in flight at once.
@@ -428,7 +431,11 @@ impl Emperor {
         if self.stopping.is_some() {
             return;
         }
-        let found = scan::scan(&self.monitors, &self.settings.extra_extensions);
+        let found = scan::scan(
+            &self.monitors,
+            &self.settings.extra_extensions,
+            &self.settings.on_demand,
+        );
         let now = Instant::now();
         self.writing
             .retain(|path, since| now.duration_since(*since) < WRITE_GRACE && path.exists());

@@ -35,7 +35,11 @@ pub fn plan(
         }
         match known.get(path) {
             None => out.push(Action::Add(path.clone())),
-            Some(old) if old.state != seen.state || old.refusal != seen.refusal => {
+            Some(old)
+                if old.state != seen.state
+                    || old.refusal != seen.refusal
+                    || old.on_demand != seen.on_demand =>
+            {
                 out.push(Action::Change(path.clone()));
             }
             Some(_) => {}
@@ -67,6 +71,7 @@ mod tests {
             },
             refusal: None,
             monitor: "/etc/uwsgi.d".into(),
+            on_demand: None,
         }
     }
 

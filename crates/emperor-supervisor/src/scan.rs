@@ -51,6 +51,43 @@ pub struct Seen {
     pub refusal: Option<String>,
     /// The `emperor` value (directory or glob) it was found through.
     pub monitor: String,
+    /// On-demand mode: the socket the emperor listens on for this vassal
+    /// (`emperor-on-demand-directory` / `emperor-on-demand-extension`).
+    pub on_demand: Option<String>,
+}
+
+/// Where on-demand sockets come from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OnDemand {
+    /// `emperor-on-demand-directory DIR`: `DIR/<name>.socket` (UNIX).
+    pub dir: Option<PathBuf>,
+    /// `emperor-on-demand-extension EXT`: the first line of the file `<vassal file>EXT`.
+    pub ext: Option<String>,
+}
+
+impl OnDemand {
+    /// The socket of the vassal file at `path`, if it runs on demand.
+    pub fn socket_of(&self, path: &Path) -> Option<String> {
+        if let Some(dir) = &self.dir {
+            return Some(
+                dir.join(format!("{}.socket", vassal_name(path)))
+                    .to_string_lossy()
+                    .into_owned(),
+            );
+        }
+        let ext = self.ext.as_ref()?;
+        let mut side = path.as_os_str().to_owned();
+        side.push(ext);
+        // Read like a vassal file: no link followed, no FIFO waited on, a few bytes.
+        let (bytes, _) = emperor_sys::spawn::read_config(Path::new(&side), 4096).ok()?;
+        let name: String = bytes
+            .iter()
+            .take_while(|b| **b >= 32)
+            .map(|b| char::from(*b))
+            .collect();
+        let name = name.trim().to_owned();
+        (!name.is_empty()).then_some(name)
+    }
 }
 
 /// How a directory entry's name is treated.
@@ -162,7 +199,7 @@ pub struct Scan {
 
 /// Scans every monitor. Entries are `lstat`ed: a symlink is not followed here (the spawn
 /// path opens with `O_NOFOLLOW` and refuses it with a clear message).
-pub fn scan(monitors: &[Monitor], extra: &[String]) -> Scan {
+pub fn scan(monitors: &[Monitor], extra: &[String], on_demand: &OnDemand) -> Scan {
     let mut out = Scan::default();
     let mut names: BTreeMap<String, PathBuf> = BTreeMap::new();
     for monitor in monitors {
@@ -216,10 +253,12 @@ pub fn scan(monitors: &[Monitor], extra: &[String]) -> Scan {
                     names.insert(name, path.clone());
                 }
             }
+            let socket = on_demand.socket_of(&path);
             out.files.insert(
                 path,
                 Seen {
                     state: FileState::of(&meta),
+                    on_demand: socket,
                     refusal,
                     monitor: label.clone(),
                 },
@@ -373,7 +412,7 @@ mod tests {
         std::fs::write(b.join("other.yml"), "uwsgi:\n").unwrap();
         std::fs::write(b.join("notes.txt"), "").unwrap();
         let monitors = vec![Monitor::Dir(a.clone()), Monitor::Dir(b.clone())];
-        let found = scan(&monitors, &[]);
+        let found = scan(&monitors, &[], &OnDemand::default());
         assert_eq!(found.files.len(), 3);
         assert_eq!(found.files[&a.join("app.ini")].refusal, None);
         let dup = found.files[&b.join("app.xml")].refusal.as_deref().unwrap();
@@ -382,7 +421,7 @@ mod tests {
         let glob = Monitor::parse(&format!("{}/*.ini", a.display()), Path::new("/"));
         assert!(matches!(glob, Monitor::Glob(_)));
         assert_eq!(glob.watch_dir(), a);
-        assert_eq!(scan(&[glob], &[]).files.len(), 1);
+        assert_eq!(scan(&[glob], &[], &OnDemand::default()).files.len(), 1);
         std::fs::remove_dir_all(a).unwrap();
         std::fs::remove_dir_all(b).unwrap();
     }

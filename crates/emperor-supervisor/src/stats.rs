@@ -146,7 +146,10 @@ pub fn to_json(s: &Snapshot, minified: bool) -> String {
         o.insert("last_run".into(), v.last_run.into());
         o.insert("cursed".into(), v.cursed.into());
         o.insert("zerg".into(), 0.into());
-        o.insert("on_demand".into(), "".into());
+        o.insert(
+            "on_demand".into(),
+            v.on_demand.clone().unwrap_or_default().into(),
+        );
         o.insert("uid".into(), v.uid.into());
         o.insert("gid".into(), v.gid.into());
         o.insert("monitor".into(), v.monitor.clone().into());
@@ -249,6 +252,7 @@ pub fn to_prometheus(s: &Snapshot) -> String {
         Phase::Backoff,
         Phase::BadConfig,
         Phase::Refused,
+        Phase::OnDemand,
     ];
     family(
         "vassal_state",

@@ -71,6 +71,9 @@ pub enum Phase {
     Backoff,
     BadConfig,
     Refused,
+    /// On demand: the emperor listens on the vassal's socket and starts it on the first
+    /// connection.
+    OnDemand,
 }
 
 impl Phase {
@@ -84,6 +87,7 @@ impl Phase {
             Phase::Backoff => "backoff",
             Phase::BadConfig => "bad-config",
             Phase::Refused => "refused",
+            Phase::OnDemand => "on-demand",
         }
     }
 }
@@ -120,6 +124,8 @@ pub struct Status {
     pub attempts: u64,
     /// The vassal's stats socket, as it reported it.
     pub stats: Option<String>,
+    /// On demand: the socket the emperor holds for it.
+    pub on_demand: Option<String>,
 }
 
 /// The emperor's handle on one actor.
@@ -250,6 +256,7 @@ pub fn start(path: PathBuf, seen: Seen, shared: Shared) -> Handle {
         next_attempt: 0,
         attempts: 0,
         stats: None,
+        on_demand: seen.on_demand.clone(),
     }));
     let actor = Actor {
         shown: shown(&path.to_string_lossy()),
@@ -283,8 +290,16 @@ pub fn start(path: PathBuf, seen: Seen, shared: Shared) -> Handle {
         stop_requested: false,
         early_exit: None,
         running_as: None,
+        listening: None,
     };
-    tokio::spawn(actor.run());
+    tokio::spawn(async move {
+        let mut actor = actor;
+        if actor.seen.on_demand.is_some() && actor.seen.refusal.is_none() {
+            actor.want = None;
+            actor.spawn_or_park();
+        }
+        actor.run().await;
+    });
     Handle { tx, status }
 }
 
@@ -334,6 +349,67 @@ struct Actor {
     early_exit: Option<Exit>,
     /// Tyrant mode: the (uid, gid) the running process was started as.
     running_as: Option<(u32, u32)>,
+    /// On demand: the listening socket the emperor holds (and hands over as fd 0).
+    listening: Option<Listening>,
+}
+
+/// An on-demand socket bound by the emperor.
+struct Listening {
+    name: String,
+    fd: tokio::io::unix::AsyncFd<OwnedFd>,
+    /// A UNIX socket's path, removed when the vassal goes away.
+    path: Option<PathBuf>,
+}
+
+impl Drop for Listening {
+    fn drop(&mut self) {
+        if let Some(path) = &self.path {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// Binds an on-demand socket as uWSGI does: `host:port` (empty host: every interface) or a
+/// UNIX path (mode 0666, so the web server can connect), listen backlog 100.
+fn bind_on_demand(name: &str) -> std::io::Result<(OwnedFd, Option<PathBuf>)> {
+    if !name.starts_with('/') && !name.starts_with('@') && name.contains(':') {
+        let (host, port) = name.rsplit_once(':').unwrap_or(("", name));
+        let host = if host.is_empty() { "0.0.0.0" } else { host };
+        let port: u16 = port
+            .parse()
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "invalid port"))?;
+        let addr = emperor_sys::net::resolve(host.trim_matches(['[', ']']), port)?;
+        return Ok((emperor_sys::net::bind_tcp(addr, 100)?, None));
+    }
+    if let Some(abstract_name) = name.strip_prefix('@') {
+        return Ok((emperor_sys::net::bind_abstract(abstract_name, 100)?, None));
+    }
+    let path = PathBuf::from(name);
+    let fd = emperor_sys::net::bind_unix(&path, 100, Some(0o666))?;
+    Ok((fd, Some(path)))
+}
+
+/// Registers a listening socket with the event loop for readability only (the emperor never
+/// accepts on it: the vassal it starts does).
+#[allow(unsafe_code)]
+fn watch_readable(fd: OwnedFd) -> std::io::Result<tokio::io::unix::AsyncFd<OwnedFd>> {
+    // SAFETY: the `AsyncFd` owns the descriptor for as long as it is registered, and nothing
+    // else closes it: the registration cannot outlive the descriptor (tokio's I/O-safety
+    // requirement for `register`).
+    unsafe {
+        tokio::io::unix::AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE)
+            .map_err(std::io::Error::from)
+    }
+}
+
+async fn connection_waiting(listening: Option<&Listening>) {
+    match listening {
+        Some(l) => match l.fd.readable().await {
+            Ok(mut guard) => guard.clear_ready(),
+            Err(_) => std::future::pending().await,
+        },
+        None => std::future::pending().await,
+    }
 }
 
 async fn read_link(link: &mut Option<UnixStream>, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -397,6 +473,11 @@ impl Actor {
                     }
                 }
                 () = sleep_until(deadline) => self.on_timer(),
+                () = connection_waiting(self.listening.as_ref()), if self.phase == Phase::OnDemand => {
+                    log(&format!("[emperor] vassal {}: a connection is waiting, starting it", self.shown));
+                    self.want = Some(Want::Spawn);
+                    self.set_phase(Phase::Pending);
+                }
             }
             self.publish();
         }
@@ -548,6 +629,13 @@ impl Actor {
                     )),
                 }
             }
+            Phase::OnDemand => {
+                log(&format!(
+                    "[emperor] updated configuration for \"on demand\" instance {}",
+                    self.shown
+                ));
+                self.spawn_or_park();
+            }
             Phase::Pending | Phase::Stopping => {}
         }
     }
@@ -569,6 +657,50 @@ impl Actor {
             self.set_phase(Phase::Refused);
             return;
         }
+        if let Some(name) = self.seen.on_demand.clone() {
+            if self.listening.as_ref().is_none_or(|l| l.name != name) {
+                self.listening = None;
+                let bound = bind_on_demand(&name).and_then(|(fd, path)| {
+                    Ok(Listening {
+                        name: name.clone(),
+                        fd: watch_readable(fd)?,
+                        path,
+                    })
+                });
+                match bound {
+                    Ok(l) => {
+                        log(&format!(
+                            "[emperor] {} -> \"on demand\" instance detected, waiting for connections on socket \"{name}\" ...",
+                            self.shown
+                        ));
+                        self.listening = Some(l);
+                    }
+                    Err(e) => {
+                        let message = format!("cannot bind its on-demand socket `{name}`: {e}");
+                        log(&format!("[emperor] vassal {}: {message}", self.shown));
+                        self.status().last_error = Some(message);
+                        self.back_off();
+                        return;
+                    }
+                }
+            }
+            self.status().on_demand = Some(name);
+            self.want = None;
+            self.set_phase(Phase::OnDemand);
+            // A connection may already be queued (edge-triggered readiness would not say).
+            if let Some(l) = &self.listening {
+                use std::os::fd::AsFd as _;
+                if emperor_sys::poll::readable(&[l.fd.get_ref().as_fd()], 0)
+                    .is_ok_and(|r| r.first().copied() == Some(true))
+                {
+                    self.want = Some(Want::Spawn);
+                    self.set_phase(Phase::Pending);
+                }
+            }
+            return;
+        }
+        self.listening = None;
+        self.status().on_demand = None;
         self.want = Some(Want::Spawn);
         self.set_phase(Phase::Pending);
     }
@@ -691,10 +823,18 @@ impl Actor {
             },
             env,
             cwd: dir,
-            fds: vec![
-                (OwnedFd::from(link_theirs), 3),
-                (OwnedFd::from(config_theirs), 4),
-            ],
+            fds: {
+                let mut fds = vec![
+                    (OwnedFd::from(link_theirs), 3),
+                    (OwnedFd::from(config_theirs), 4),
+                ];
+                if let Some(l) = &self.listening
+                    && let Ok(fd) = l.fd.get_ref().try_clone()
+                {
+                    fds.push((fd, 0));
+                }
+                fds
+            },
             owner: self.tx.clone(),
             reply: reply_tx,
             credentials,
@@ -960,6 +1100,7 @@ impl Actor {
         }
         let Some(pid) = self.pid else {
             if after == AfterStop::Finish {
+                self.listening = None;
                 self.finished = true;
             } else {
                 self.spawn_or_park();
@@ -1054,7 +1195,10 @@ impl Actor {
         if self.phase == Phase::Stopping {
             log(&format!("[emperor] vassal {} stopped ({exit})", self.shown));
             match self.after_stop {
-                AfterStop::Finish => self.finished = true,
+                AfterStop::Finish => {
+                    self.listening = None;
+                    self.finished = true;
+                }
                 AfterStop::Respawn => {
                     self.after_stop = AfterStop::Finish;
                     self.spawn_or_park();

@@ -35,8 +35,8 @@ pub struct SpawnSpec<'a> {
     /// The whole environment (nothing else is inherited).
     pub env: &'a [(String, String)],
     pub cwd: &'a Path,
-    /// `(descriptor in this process, number it gets in the child)`; at most 8. Targets must
-    /// be at least 3.
+    /// `(descriptor in this process, number it gets in the child)`; at most 8. Targets are 0
+    /// (an on-demand listening socket as stdin) or at least 3.
     pub fds: &'a [(RawFd, RawFd)],
     /// Run as this user (tyrant mode); `None` keeps the emperor's identity.
     pub credentials: Option<&'a Credentials>,
@@ -55,16 +55,16 @@ pub struct Credentials {
 /// caller's reaper collects it.
 pub fn spawn(spec: &SpawnSpec<'_>) -> io::Result<i32> {
     const MAX_FDS: usize = 8;
-    if spec.fds.len() > MAX_FDS || spec.fds.iter().any(|&(_, to)| to < 3) {
+    if spec.fds.len() > MAX_FDS || spec.fds.iter().any(|&(_, to)| to == 1 || to == 2 || to < 0) {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
-            "at most 8 inherited descriptors, numbered 3 and up",
+            "at most 8 inherited descriptors, numbered 0 (stdin) or 3 and up",
         ));
     }
     let mut fds = [(-1, -1); MAX_FDS];
     fds[..spec.fds.len()].copy_from_slice(spec.fds);
     let count = spec.fds.len();
-    let highest = spec.fds.iter().map(|&(_, to)| to).max().unwrap_or(2);
+    let highest = spec.fds.iter().map(|&(_, to)| to).max().unwrap_or(2).max(2);
     let parent = std::process::id();
     let credentials = spec.credentials.cloned();
     let mut command = Command::new(spec.program);

@@ -183,7 +183,7 @@ pub fn bind_all(
             out.push(Listener {
                 fd,
                 name,
-                protocol: Protocol::Uwsgi,
+                protocol: cfg.protocol,
                 server_port: port,
                 unix_path: None,
                 shared: false,

@@ -127,6 +127,7 @@ pub struct Master<R: Runtime> {
     reload_config: Option<OwnedFd>,
     /// What this master (since its last `exec`) told the emperor.
     told: Told,
+    idle: Idle,
     exit_code: i32,
 }
 
@@ -175,6 +176,23 @@ pub struct MasterOptions {
     pub daemons: Vec<String>,
     /// `heartbeat`: send byte 26 to the emperor this often while a worker lives.
     pub heartbeat: Option<Duration>,
+    /// `idle`: after this long without a request, stop the workers and wait for a
+    /// connection in the master (cheap mode), or with `die_on_idle` stop the vassal.
+    pub idle: Option<Duration>,
+    /// `die-on-idle`: under an emperor, byte 22 (the emperor stops it and, for an on-demand
+    /// vassal, listens again); alone, a graceful stop.
+    pub die_on_idle: bool,
+}
+
+/// `idle` bookkeeping: when a request was last seen.
+#[derive(Debug)]
+struct Idle {
+    last_activity: Instant,
+    last_requests: u64,
+    /// Cheap mode: no worker runs; the master waits for a connection.
+    cheap: bool,
+    /// Byte 22 sent: waiting for the emperor's stop.
+    announced: bool,
 }
 
 /// Worker recycling and limits, enforced by the master every tick.
@@ -367,6 +385,12 @@ fn start<R: Runtime>(
         link,
         pending_config: None,
         reload_config: None,
+        idle: Idle {
+            last_activity: Instant::now(),
+            last_requests: 0,
+            cheap: false,
+            announced: false,
+        },
         told: Told {
             accepting: false,
             loyal: false,
@@ -423,6 +447,10 @@ impl<R: Runtime> Master<R> {
                     (Some(link), Some(_)) => link.config_fd().and_then(add),
                     _ => None,
                 };
+                let listeners_at = set.len();
+                if self.idle.cheap {
+                    set.extend(self.listeners.iter().map(|l| (l.fd.as_fd(), false)));
+                }
                 let stats_at = set.len();
                 if let Some(stats) = &stats {
                     set.extend(stats.poll_set());
@@ -435,6 +463,12 @@ impl<R: Runtime> Master<R> {
                     1000
                 };
                 let ready = emperor_sys::poll::ready(&set, tick).unwrap_or_default();
+                let woken = ready
+                    .get(listeners_at..stats_at)
+                    .is_some_and(|r| r.iter().any(|r| *r));
+                if woken {
+                    self.leave_cheap_mode();
+                }
                 (ready, fifo_at, link_at, config_at, stats_at)
             };
             let is_ready = |at: Option<usize>| at.and_then(|i| ready.get(i)).copied() == Some(true);
@@ -465,6 +499,7 @@ impl<R: Runtime> Master<R> {
             self.check_touches();
             self.check_chain();
             self.tell_progress();
+            self.check_idle();
         }
         self.vacuum();
         log::line("goodbye to emperor.");
@@ -1067,6 +1102,12 @@ impl<R: Runtime> Master<R> {
                 log::line(&format!("worker {id} (pid: {pid}) stopped ({exit})"));
                 continue;
             }
+            if self.idle.cheap {
+                log::line(&format!(
+                    "worker {id} (pid: {pid}) stopped ({exit}): cheap mode"
+                ));
+                continue;
+            }
             if exit == Exit::Code(EXIT_NO_APP) && self.cfg.need_app {
                 log::line(&format!(
                     "worker {id} (pid: {pid}) could not load the app and `need-app` is set: stopping"
@@ -1098,7 +1139,69 @@ impl<R: Runtime> Master<R> {
                     slot.backoff.as_secs()
                 ));
             }
-            slot.respawn_at = (index < self.active).then(|| Instant::now() + slot.backoff);
+            slot.respawn_at =
+                (index < self.active && !self.idle.cheap).then(|| Instant::now() + slot.backoff);
+        }
+    }
+
+    /// `idle`: no request and no busy worker for that long → cheap mode (workers stopped,
+    /// the master waits for a connection on its listeners) or, with `die-on-idle`, a stop.
+    fn check_idle(&mut self) {
+        let Some(idle) = self.options.idle else {
+            return;
+        };
+        if self.phase != Phase::Running || self.idle.cheap || self.idle.announced {
+            return;
+        }
+        let now = Instant::now();
+        let total: u64 = (0..self.slots.len())
+            .map(|i| self.scoreboard.get(i, Field::Requests))
+            .sum();
+        let busy = (0..self.slots.len()).any(|i| self.scoreboard.get(i, Field::Busy) != 0);
+        if total != self.idle.last_requests || busy {
+            self.idle.last_requests = total;
+            self.idle.last_activity = now;
+            return;
+        }
+        if now.duration_since(self.idle.last_activity) < idle {
+            return;
+        }
+        if self.options.die_on_idle {
+            log::line(&format!(
+                "idle for {} seconds: stopping (`die-on-idle`)",
+                idle.as_secs()
+            ));
+            if self.link.is_some() {
+                // The emperor answers with a stop (and listens again for an on-demand vassal).
+                self.idle.announced = true;
+                self.tell(&FromVassal::VoluntaryShutdown);
+            } else {
+                self.stop(false);
+            }
+            return;
+        }
+        log::line("cheap mode enabled: waiting for socket connection...");
+        self.idle.cheap = true;
+        let kill_at = now + self.settings.reload_mercy;
+        for slot in &mut self.slots {
+            slot.respawn_at = None;
+            if let Some(pid) = slot.pid {
+                let _ = process::kill(pid, SIGHUP);
+                slot.kill_at = Some(kill_at);
+            }
+        }
+    }
+
+    /// A connection arrived in cheap mode: the workers come back.
+    fn leave_cheap_mode(&mut self) {
+        log::line("cheap mode disabled: a connection arrived, spawning the workers");
+        self.idle.cheap = false;
+        self.idle.last_activity = Instant::now();
+        let now = Instant::now();
+        for slot in self.slots.iter_mut().take(self.active) {
+            if slot.pid.is_none() {
+                slot.respawn_at = Some(now);
+            }
         }
     }
 
