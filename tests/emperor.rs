@@ -10,6 +10,7 @@ mod support;
 use std::collections::BTreeMap;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -1319,4 +1320,100 @@ fn on_demand_vassal_starts_on_connection_and_goes_back_when_idle() {
     assert!(again.contains("version="), "{again}");
     emperor.stop();
     assert!(!socket.exists(), "the socket is removed with its vassal");
+}
+
+/// The emperor started unprivileged, the way systemd's `User=` + `AmbientCapabilities=` (or
+/// `setpriv`) starts it: it governs tyrant vassals with only the capabilities DESIGN lists,
+/// and the vassals keep none.
+#[test]
+fn tyrant_emperor_started_unprivileged_by_setpriv() {
+    use std::os::unix::fs::PermissionsExt as _;
+    if !nix::unistd::Uid::effective().is_root()
+        || Command::new("setpriv").arg("--version").output().is_err()
+    {
+        eprintln!("skipped: needs root and setpriv");
+        return;
+    }
+    let (Some(alice), Some(service)) = (user("emperor-test"), user("emperor-test2")) else {
+        eprintln!("skipped: run scripts/test once to create the test users");
+        return;
+    };
+    nix::sys::prctl::set_child_subreaper(true).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let run = dir.path().join("run");
+    std::fs::create_dir(&run).unwrap();
+    chown(&run, service);
+    let vassals = dir.path().join("vassals");
+    std::fs::create_dir(&vassals).unwrap();
+    std::fs::set_permissions(&vassals, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let stats = run.join("stats.sock");
+    let ini = dir.path().join("emperor.ini");
+    std::fs::write(
+        &ini,
+        format!(
+            "[uwsgi]\nemperor = {}\nemperor-tyrant = true\nemperor-stats = {}\nemperor-freq = 1\n\
+             reload-mercy = 2\n",
+            vassals.display(),
+            stats.display()
+        ),
+    )
+    .unwrap();
+    let caps = "+setuid,+setgid,+kill,+dac_read_search,+chown";
+    let log = dir.path().join("emperor.log");
+    let mut emperor = Command::new("setpriv")
+        .args([
+            &format!("--reuid={}", service.0),
+            &format!("--regid={}", service.1),
+            "--clear-groups",
+            &format!("--inh-caps={caps}"),
+            &format!("--ambient-caps={caps}"),
+            env!("CARGO_BIN_EXE_emperor"),
+            ini.to_str().unwrap(),
+        ])
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::fs::File::create(&log).unwrap())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let pid = i32::try_from(emperor.id()).unwrap();
+    let log_text = || std::fs::read_to_string(&log).unwrap_or_default();
+    let up = wait_for(Duration::from_secs(20), || {
+        std::os::unix::net::UnixStream::connect(&stats).ok()
+    });
+    assert!(up.is_some(), "{}", log_text());
+    assert_eq!(
+        proc_status(pid, "Uid"),
+        [service.0.to_string().as_str(); 4].join(" ")
+    );
+    let port = free_port();
+    let path = vassals.join("alice.ini");
+    std::fs::write(&path, vassal_ini(port, "whoami.py", "")).unwrap();
+    chown(&path, alice);
+    let body = wait_body(port, "uid=", Duration::from_secs(20));
+    assert!(
+        body.contains(&format!("uid={} gid={}", alice.0, alice.1)),
+        "{body}\n{}",
+        log_text()
+    );
+    let master = descendants(pid)
+        .into_iter()
+        .find(|p| proc_status(*p, "Uid").starts_with(&alice.0.to_string()))
+        .unwrap();
+    for caps in ["CapInh", "CapPrm", "CapEff", "CapAmb"] {
+        assert_eq!(proc_status(master, caps), "0000000000000000", "{caps}");
+    }
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let status = wait_for(Duration::from_secs(20), || {
+        emperor.try_wait().ok().flatten()
+    });
+    assert_eq!(status.and_then(|s| s.code()), Some(0), "{}", log_text());
+    assert_no_strays();
 }
