@@ -1417,3 +1417,36 @@ fn tyrant_emperor_started_unprivileged_by_setpriv() {
     assert_eq!(status.and_then(|s| s.code()), Some(0), "{}", log_text());
     assert_no_strays();
 }
+
+/// `emperor-required-heartbeat`: a vassal that sent heartbeats and then stops (here: its
+/// master is frozen with SIGSTOP) is killed with its group and respawned.
+#[test]
+fn missing_heartbeats_get_a_vassal_killed_and_respawned() {
+    let emperor = Emperor::start("emperor-required-heartbeat = 2");
+    let port = free_port();
+    emperor.write("app.ini", &vassal_ini(port, "version.py", "heartbeat = 1"));
+    wait_body(port, "version=", Duration::from_secs(20));
+    let v = wait_for(Duration::from_secs(10), || {
+        emperor
+            .vassal("app")
+            .filter(|v| v["last_heartbeat"].as_u64() > Some(0))
+    })
+    .unwrap_or_else(|| panic!("no heartbeat seen: {:?}", emperor.vassal("app")));
+    let master = i32::try_from(v["pid"].as_i64().unwrap()).unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(master),
+        nix::sys::signal::Signal::SIGSTOP,
+    )
+    .unwrap();
+    let v = wait_for(Duration::from_secs(20), || {
+        emperor
+            .vassal("app")
+            .filter(|v| v["state"] == "running" && v["pid"] != master)
+    })
+    .unwrap_or_else(|| panic!("not respawned:\n{}", emperor.proc.log()));
+    assert!(v["respawns"].as_u64().unwrap() >= 1);
+    assert!(!alive(master));
+    assert!(emperor.proc.log().contains("sent no heartbeat"));
+    wait_body(port, "version=", Duration::from_secs(10));
+    emperor.stop();
+}
