@@ -223,6 +223,12 @@ pub fn run(
         keepalive_timeout: KEEPALIVE_TIMEOUT,
         harakiri: u64::from(cfg.harakiri),
         max_requests: cfg.max_requests,
+        max_requests_delta: effective.number("max-requests-delta").unwrap_or(0),
+        min_worker_lifetime: Duration::from_secs(
+            effective.number("min-worker-lifetime").unwrap_or(10),
+        ),
+        reload_on_exception: effective.flag("reload-on-exception"),
+        cpu_affinity: u32::try_from(effective.number("cpu-affinity").unwrap_or(0)).unwrap_or(0),
         reload_mercy: Duration::from_secs(effective.number("worker-reload-mercy").unwrap_or(60)),
         request_log,
         hostname: ctx.host.hostname.clone().into_bytes(),
@@ -295,6 +301,16 @@ pub fn run(
             .filter(|s| *s > 0)
             .map(Duration::from_secs),
         die_on_idle: effective.flag("die-on-idle"),
+        harakiri_graceful: effective
+            .number("harakiri-graceful-timeout")
+            .filter(|t| *t > 0)
+            .map(|t| {
+                let signal = effective
+                    .number("harakiri-graceful-signal")
+                    .and_then(|s| i32::try_from(s).ok())
+                    .unwrap_or(15);
+                (signal, Duration::from_secs(t))
+            }),
     };
     emperor_vassal::master::run(cfg, runtime, settings, options, stats, link)
 }
@@ -342,5 +358,8 @@ fn recycle(effective: &Effective) -> emperor_vassal::master::Recycle {
         evil_reload_on_rss: megabytes("evil-reload-on-rss"),
         evil_reload_on_as: megabytes("evil-reload-on-as"),
         limit_as: megabytes("limit-as"),
+        min_worker_lifetime: std::time::Duration::from_secs(
+            effective.number("min-worker-lifetime").unwrap_or(10),
+        ),
     }
 }

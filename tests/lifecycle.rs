@@ -452,3 +452,159 @@ fn idle_goes_cheap_and_the_next_request_wakes_the_workers() {
     assert!(p.log().contains("cheap mode disabled"));
     finish(p);
 }
+
+fn app_path(name: &str) -> String {
+    support::apps().join(name).display().to_string()
+}
+
+/// The pid answering on `port` (tests/apps/whoami.py).
+fn worker_pid(port: u16) -> String {
+    let body = support::http_get(port, "/").text();
+    body.split("pid=")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// `max-requests` is held back by `min-worker-lifetime` (uWSGI's 10 s guard); with the guard
+/// at 0 the worker is replaced right after its limit.
+#[test]
+fn max_requests_respects_min_worker_lifetime() {
+    let whoami = app_path("whoami.py");
+    let (p, port) = support::http_vassal(&["--wsgi-file", &whoami, "--max-requests", "2"]);
+    let first = worker_pid(port);
+    for _ in 0..4 {
+        assert_eq!(
+            worker_pid(port),
+            first,
+            "recycled before min-worker-lifetime"
+        );
+    }
+    finish(p);
+    let (p, port) = support::http_vassal(&[
+        "--wsgi-file",
+        &whoami,
+        "--max-requests",
+        "2",
+        "--min-worker-lifetime",
+        "0",
+    ]);
+    let first = worker_pid(port);
+    let _ = worker_pid(port);
+    let third = support::wait_for(Duration::from_secs(10), || {
+        let pid = worker_pid(port);
+        (!pid.is_empty()).then_some(pid)
+    })
+    .unwrap();
+    assert_ne!(third, first, "{}", p.log());
+    assert!(p.log().contains("max requests reached"), "{}", p.log());
+    finish(p);
+}
+
+/// `reload-on-exception`: the worker whose app raised is replaced after that response.
+#[test]
+fn reload_on_exception_replaces_the_worker() {
+    let (p, port) = support::http_vassal(&[
+        "--wsgi-file",
+        &app_path("boom.py"),
+        "--reload-on-exception",
+        "--min-worker-lifetime",
+        "0",
+    ]);
+    assert_eq!(support::http_get(port, "/ok").status, 200);
+    assert_eq!(support::http_get(port, "/").status, 500);
+    assert!(
+        p.wait_log("reload-on-exception", Duration::from_secs(10)),
+        "{}",
+        p.log()
+    );
+    let ok = support::wait_for(Duration::from_secs(10), || {
+        (support::http_get(port, "/ok").status == 200).then_some(())
+    });
+    assert!(ok.is_some());
+    finish(p);
+}
+
+/// `harakiri-graceful-timeout`: the stuck worker gets SIGTERM first, SIGKILL after the grace.
+#[test]
+fn harakiri_graceful_timeout_signals_then_kills() {
+    let (p, port) = support::http_vassal(&[
+        "--wsgi-file",
+        &app_path("slow.py"),
+        "--harakiri",
+        "1",
+        "--harakiri-graceful-timeout",
+        "2",
+    ]);
+    let stuck = std::thread::spawn(move || {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let _ = raw_exchange(&mut s, b"GET /?30 HTTP/1.0\r\n\r\n");
+    });
+    assert!(
+        p.wait_log("HARAKIRI ON WORKER", Duration::from_secs(15)),
+        "{}",
+        p.log()
+    );
+    assert!(
+        p.wait_log("taking too much time to die", Duration::from_secs(15)),
+        "no SIGKILL after the grace:\n{}",
+        p.log()
+    );
+    let _ = stuck.join();
+    assert_eq!(support::http_get(port, "/?0").status, 200);
+    finish(p);
+}
+
+/// `cpu-affinity 1`: worker W runs on CPU (W-1) mod ncpu, visible in `/proc/PID/status`.
+#[test]
+fn cpu_affinity_pins_each_worker() {
+    let (p, _port) = support::http_vassal(&[
+        "--wsgi-file",
+        &app_path("whoami.py"),
+        "--processes",
+        "2",
+        "--cpu-affinity",
+        "1",
+    ]);
+    assert!(
+        p.wait_log("mapping worker 2 to CPUs", Duration::from_secs(10)),
+        "{}",
+        p.log()
+    );
+    let ncpu = std::fs::read_to_string("/sys/devices/system/cpu/online").unwrap();
+    let ncpu: usize = ncpu
+        .trim()
+        .rsplit(['-', ','])
+        .next()
+        .and_then(|n| n.parse::<usize>().ok())
+        .map_or(1, |n| n + 1);
+    let log = p.log();
+    let workers: Vec<(usize, String)> = log
+        .lines()
+        .filter_map(|l| {
+            let rest = l.strip_prefix("spawned emperor worker ")?;
+            let (id, pid) = rest.split_once(" (pid: ")?;
+            Some((
+                id.parse::<usize>().ok()?,
+                pid.trim_end_matches(')').to_owned(),
+            ))
+        })
+        .collect();
+    assert_eq!(workers.len(), 2, "{log}");
+    for (worker, line) in workers {
+        let status = std::fs::read_to_string(format!("/proc/{line}/status")).unwrap();
+        let allowed = status
+            .lines()
+            .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+            .unwrap()
+            .trim()
+            .to_owned();
+        assert_eq!(
+            allowed,
+            ((worker - 1) % ncpu).to_string(),
+            "worker {worker}"
+        );
+    }
+    finish(p);
+}

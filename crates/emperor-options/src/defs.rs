@@ -321,22 +321,22 @@ pub const OPTIONS: &[OptionDef] = &[
         .implemented(),
     opt("harakiri-graceful-timeout", Kind::Int)
         .doc("on harakiri, send `harakiri-graceful-signal`, then kill after this many seconds")
-        .planned(),
+        .implemented(),
     opt("harakiri-graceful-signal", Kind::Int)
         .default("15")
         .doc("signal sent first when `harakiri-graceful-timeout` is set")
-        .planned(),
+        .implemented(),
     opt("max-requests", Kind::Size)
         .short('R')
         .doc("recycle a worker after this many requests")
         .implemented(),
     opt("max-requests-delta", Kind::Size)
         .doc("add worker number times this to `max-requests`, so workers do not recycle together")
-        .planned(),
+        .implemented(),
     opt("min-worker-lifetime", Kind::Size)
         .default("10")
         .doc("seconds a worker lives at least before recycling may replace it")
-        .planned(),
+        .implemented(),
     opt("max-worker-lifetime", Kind::Size)
         .doc("recycle a worker after this many seconds")
         .implemented(),
@@ -362,10 +362,10 @@ pub const OPTIONS: &[OptionDef] = &[
         .implemented(),
     opt("reload-on-exception", Kind::Flag)
         .doc("recycle a worker after a request raised an unhandled exception")
-        .planned(),
+        .implemented(),
     opt("cpu-affinity", Kind::Int)
         .doc("pin each worker to this many CPUs, assigned round-robin")
-        .planned(),
+        .implemented(),
     opt("no-orphans", Kind::Flag)
         .doc("make workers exit when their master dies")
         .noop("workers always die with their master (PR_SET_PDEATHSIG)"),

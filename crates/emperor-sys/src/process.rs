@@ -375,3 +375,28 @@ pub fn memfd_with(name: &str, bytes: &[u8]) -> io::Result<std::os::fd::OwnedFd> 
     file.rewind()?;
     Ok(file.into())
 }
+
+/// Pins this process to `cpus` (`sched_setaffinity`).
+pub fn set_cpu_affinity(cpus: &[usize]) -> io::Result<()> {
+    let mut set = nix::sched::CpuSet::new();
+    for &cpu in cpus {
+        set.set(cpu).map_err(io::Error::from)?;
+    }
+    nix::sched::sched_setaffinity(Pid::from_raw(0), &set).map_err(io::Error::from)
+}
+
+/// How many CPUs the machine has online (not only the ones this process may use).
+pub fn online_cpus() -> usize {
+    std::fs::read_to_string("/sys/devices/system/cpu/online")
+        .ok()
+        .and_then(|s| {
+            s.trim()
+                .split(',')
+                .map(|range| match range.split_once('-') {
+                    Some((a, b)) => Some(b.parse::<usize>().ok()? - a.parse::<usize>().ok()? + 1),
+                    None => range.parse::<usize>().ok().map(|_| 1),
+                })
+                .sum::<Option<usize>>()
+        })
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get))
+}

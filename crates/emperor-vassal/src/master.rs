@@ -176,6 +176,9 @@ pub struct MasterOptions {
     pub daemons: Vec<String>,
     /// `heartbeat`: send byte 26 to the emperor this often while a worker lives.
     pub heartbeat: Option<Duration>,
+    /// `harakiri-graceful-timeout` (with `harakiri-graceful-signal`): on harakiri, send the
+    /// signal and SIGKILL only after this grace.
+    pub harakiri_graceful: Option<(i32, Duration)>,
     /// `idle`: after this long without a request, stop the workers and wait for a
     /// connection in the master (cheap mode), or with `die_on_idle` stop the vassal.
     pub idle: Option<Duration>,
@@ -208,6 +211,9 @@ pub struct Recycle {
     pub evil_reload_on_as: Option<u64>,
     /// `limit-as` (bytes): `RLIMIT_AS` of the master and its workers.
     pub limit_as: Option<u64>,
+    /// `min-worker-lifetime`: `reload-on-rss`/`-as` wait until a worker is this old (the
+    /// `evil-` variants do not: they protect the machine).
+    pub min_worker_lifetime: Duration,
 }
 
 /// Starts a vassal: everything up to the first fork, then the supervision loop. Returns the
@@ -1360,7 +1366,13 @@ impl<R: Runtime> Master<R> {
                     self.scoreboard.add(index, Field::HarakiriCount, 1);
                     self.scoreboard
                         .core_set(index, core, CoreField::HarakiriDeadline, 0);
-                    let _ = process::kill(pid, SIGKILL);
+                    if let Some((signal, grace)) = self.options.harakiri_graceful {
+                        // `harakiri-graceful-timeout`: a signal first, SIGKILL after the grace.
+                        let _ = process::kill(pid, signal);
+                        slot.kill_at = Some(now + grace);
+                    } else {
+                        let _ = process::kill(pid, SIGKILL);
+                    }
                     break;
                 }
             }
@@ -1607,6 +1619,9 @@ fn recycle_reason(r: &Recycle, lived: Duration, pid: i32) -> Option<(bool, Strin
     }
     if over(r.evil_reload_on_as, vsz) {
         return Some((true, format!("address space {vsz} bytes")));
+    }
+    if lived < r.min_worker_lifetime {
+        return None;
     }
     if over(r.reload_on_rss, rss) {
         return Some((false, format!("RSS {rss} bytes over `reload-on-rss`")));

@@ -58,6 +58,16 @@ pub struct WorkerSettings {
     pub harakiri: u64,
     /// `max-requests` (0 = unlimited).
     pub max_requests: u64,
+    /// `max-requests-delta`: worker N recycles after `max-requests + (N-1) * delta`, so the
+    /// workers do not all restart at once (uWSGI #2033).
+    pub max_requests_delta: u64,
+    /// `min-worker-lifetime`: no `max-requests` / `reload-on-exception` recycling before
+    /// a worker has lived this long (uWSGI's guard, 10 s by default).
+    pub min_worker_lifetime: Duration,
+    /// `reload-on-exception`: a worker whose app raised is replaced after that response.
+    pub reload_on_exception: bool,
+    /// `cpu-affinity N`: worker W is pinned to N CPUs starting at `(W-1)*N mod ncpu`.
+    pub cpu_affinity: u32,
     /// `worker-reload-mercy`.
     pub reload_mercy: Duration,
     /// The request log (`disable-logging`, `log-format`, `log-4xx`…).
@@ -207,6 +217,10 @@ struct Worker<'a> {
     /// The parsed head of a request about to be dispatched to a Python thread.
     pending: Option<Parsed>,
     pid: u32,
+    /// When the worker started (`min-worker-lifetime`).
+    started: std::time::Instant,
+    /// The slot's exception count when the worker started (`reload-on-exception`).
+    exceptions_at_start: u64,
 }
 
 /// Runs the worker loop; returns the process exit code. With `threads > 1` and a
@@ -239,6 +253,26 @@ pub fn run<A: App>(
         }
     };
     let pid = std::process::id();
+    if s.cpu_affinity > 0 {
+        // uWSGI's mapping: worker W gets N consecutive CPUs from (W-1)*N, wrapping.
+        let ncpu = emperor_sys::process::online_cpus().max(1);
+        let n = s.cpu_affinity as usize;
+        let cpus: Vec<usize> = (0..n).map(|k| (index * n + k) % ncpu).collect();
+        match emperor_sys::process::set_cpu_affinity(&cpus) {
+            Ok(()) => log::line(&format!(
+                "mapping worker {} to CPUs: {}",
+                index + 1,
+                cpus.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )),
+            Err(e) => log::line(&format!(
+                "worker {}: cannot set `cpu-affinity`: {e}",
+                index + 1
+            )),
+        }
+    }
     match thread_apps {
         Some((threads, factory)) if threads > 1 => {
             let mut main_app = app;
@@ -293,6 +327,8 @@ impl<'a> Worker<'a> {
             vars: Vars::with_capacity(4096, 64),
             pending: None,
             pid: std::process::id(),
+            started: std::time::Instant::now(),
+            exceptions_at_start: sb.get(index, Field::Exceptions),
         })
     }
 
@@ -427,17 +463,17 @@ impl<'a> Worker<'a> {
                 } else {
                     self.ready(token.0, &mut inline, pool);
                 }
-                if self.recycle_due() {
+                if let Some(why) = self.recycle_reason() {
                     if pool.is_none() {
                         log::line(&format!(
-                            "...The work of process {} is done (max requests reached). Seeya!",
+                            "...The work of process {} is done ({why}). Seeya!",
                             self.pid
                         ));
                         return 0;
                     }
                     if !self.stopping {
                         log::line(&format!(
-                            "...The work of process {} is done (max requests reached). Seeya!",
+                            "...The work of process {} is done ({why}). Seeya!",
                             self.pid
                         ));
                         self.stop_accepting(pool);
@@ -486,9 +522,25 @@ impl<'a> Worker<'a> {
         self.conns.retain(|_, c| c.served == 0 || c.filled > 0);
     }
 
+    /// Why this worker should be replaced after the current response, if it should.
+    fn recycle_reason(&self) -> Option<&'static str> {
+        if self.started.elapsed() < self.s.min_worker_lifetime {
+            return None;
+        }
+        let limit = self.s.max_requests + self.index as u64 * self.s.max_requests_delta;
+        if self.s.max_requests > 0 && self.sb.get(self.index, Field::DeltaRequests) >= limit {
+            return Some("max requests reached");
+        }
+        if self.s.reload_on_exception
+            && self.sb.get(self.index, Field::Exceptions) > self.exceptions_at_start
+        {
+            return Some("reload-on-exception");
+        }
+        None
+    }
+
     fn recycle_due(&self) -> bool {
-        self.s.max_requests > 0
-            && self.sb.get(self.index, Field::DeltaRequests) >= self.s.max_requests
+        self.recycle_reason().is_some()
     }
 
     fn accept(
