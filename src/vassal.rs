@@ -301,6 +301,23 @@ pub fn run(
             .filter(|s| *s > 0)
             .map(Duration::from_secs),
         die_on_idle: effective.flag("die-on-idle"),
+        cheaper: (cfg.cheaper > 0).then(|| {
+            let min = cfg.cheaper as usize;
+            emperor_vassal::master::Cheaper {
+                min,
+                initial: effective
+                    .number("cheaper-initial")
+                    .map_or(min, |n| usize::try_from(n).unwrap_or(min))
+                    .max(min),
+                step: effective
+                    .number("cheaper-step")
+                    .map_or(1, |n| usize::try_from(n).unwrap_or(1)),
+                overload: effective
+                    .number("cheaper-overload")
+                    .map_or(3, |n| u32::try_from(n).unwrap_or(3))
+                    .max(1),
+            }
+        }),
         harakiri_graceful: effective
             .number("harakiri-graceful-timeout")
             .filter(|t| *t > 0)

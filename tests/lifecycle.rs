@@ -608,3 +608,61 @@ fn cpu_affinity_pins_each_worker() {
     }
     finish(p);
 }
+
+/// `cheaper` (spare): one worker at rest; all busy → more (up to `processes`); idle again →
+/// back down to `cheaper`. Requests keep being answered throughout.
+#[test]
+fn cheaper_scales_up_under_load_and_back() {
+    let (p, port) = support::http_vassal(&[
+        "--wsgi-file",
+        &app_path("slow.py"),
+        "--processes",
+        "4",
+        "--cheaper",
+        "1",
+        "--cheaper-overload",
+        "1",
+    ]);
+    let live_workers = |p: &Proc| {
+        let children =
+            std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children", pid = p.pid()))
+                .unwrap_or_default();
+        children.split_whitespace().count()
+    };
+    assert_eq!(support::http_get(port, "/?0").status, 200);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(live_workers(&p), 1, "one worker at rest:\n{}", p.log());
+    let load: Vec<_> = (0..3)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+                let raw = raw_exchange(&mut s, b"GET /?6 HTTP/1.0\r\n\r\n");
+                Response::parse(&raw).status
+            })
+        })
+        .collect();
+    assert!(
+        p.wait_log("spawning 1 more", Duration::from_secs(15)),
+        "{}",
+        p.log()
+    );
+    let grew = support::wait_for(Duration::from_secs(15), || {
+        (live_workers(&p) >= 3).then_some(())
+    });
+    assert!(grew.is_some(), "{} workers:\n{}", live_workers(&p), p.log());
+    for handle in load {
+        assert_eq!(handle.join().unwrap(), 200);
+    }
+    let shrank = support::wait_for(Duration::from_secs(30), || {
+        (live_workers(&p) == 1).then_some(())
+    });
+    assert!(
+        shrank.is_some(),
+        "{} workers:\n{}",
+        live_workers(&p),
+        p.log()
+    );
+    assert!(p.log().contains("cheaper: cheaping worker"));
+    assert_eq!(support::http_get(port, "/?0").status, 200);
+    finish(p);
+}

@@ -399,15 +399,15 @@ pub const OPTIONS: &[OptionDef] = &[
         .master(),
     opt("cheaper", Kind::Int)
         .doc("fewest workers kept running when idle (adaptive process spawning)")
-        .planned()
+        .implemented()
         .master(),
     opt("cheaper-initial", Kind::Int)
         .doc("workers started at boot in cheaper mode")
-        .planned()
+        .implemented()
         .master(),
     opt("cheaper-step", Kind::Int)
         .doc("workers spawned at once when more are needed")
-        .planned()
+        .implemented()
         .master(),
     opt("cheaper-algo", Kind::Str)
         .default("spare")
@@ -417,7 +417,7 @@ pub const OPTIONS: &[OptionDef] = &[
     opt("cheaper-overload", Kind::Size)
         .default("3")
         .doc("seconds every worker must be busy before more are spawned")
-        .planned()
+        .implemented()
         .master(),
     opt("idle", Kind::Int)
         .doc("go cheap (stop the workers) after this many seconds without a request")

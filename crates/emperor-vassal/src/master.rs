@@ -128,6 +128,8 @@ pub struct Master<R: Runtime> {
     /// What this master (since its last `exec`) told the emperor.
     told: Told,
     idle: Idle,
+    /// `cheaper`: the spare algorithm's state.
+    cheaper: Option<CheaperState>,
     exit_code: i32,
 }
 
@@ -185,6 +187,30 @@ pub struct MasterOptions {
     /// `die-on-idle`: under an emperor, byte 22 (the emperor stops it and, for an on-demand
     /// vassal, listens again); alone, a graceful stop.
     pub die_on_idle: bool,
+    /// `cheaper`: adaptive worker count (the `spare` algorithm).
+    pub cheaper: Option<Cheaper>,
+}
+
+/// `cheaper` with the `spare` algorithm (uWSGI's default).
+#[derive(Debug, Clone)]
+pub struct Cheaper {
+    /// `cheaper`: the fewest workers kept running.
+    pub min: usize,
+    /// `cheaper-initial`: how many start (at least `min`).
+    pub initial: usize,
+    /// `cheaper-step`: how many are added at once.
+    pub step: usize,
+    /// `cheaper-overload`: seconds every worker must be busy before adding (and idle before
+    /// removing).
+    pub overload: u32,
+}
+
+#[derive(Debug)]
+struct CheaperState {
+    settings: Cheaper,
+    busy_ticks: u32,
+    idle_ticks: u32,
+    last_check: Instant,
 }
 
 /// `idle` bookkeeping: when a request was last seen.
@@ -355,14 +381,20 @@ fn start<R: Runtime>(
         .map(|p| modified(p))
         .collect();
     let slots_count = cfg.processes as usize;
+    // `cheaper`: start with `cheaper-initial` (else `cheaper`) workers; the rest are cheap.
+    let active = options
+        .cheaper
+        .as_ref()
+        .map_or(slots_count, |c| c.initial.clamp(1, slots_count));
     let daemons = options.daemons.clone();
+    let cheaper_settings = options.cheaper.clone();
     let now = Instant::now();
-    let slots = (0..cfg.processes)
-        .map(|_| Slot {
+    let slots = (0..slots_count)
+        .map(|i| Slot {
             pid: None,
             spawned: now,
             backoff: Duration::ZERO,
-            respawn_at: Some(now),
+            respawn_at: (i < active).then_some(now),
             kill_at: None,
         })
         .collect();
@@ -385,7 +417,13 @@ fn start<R: Runtime>(
         daemons: daemons.into_iter().map(Daemon::new).collect(),
         chain: None,
         fifo,
-        active: slots_count,
+        active,
+        cheaper: cheaper_settings.map(|settings| CheaperState {
+            settings,
+            busy_ticks: 0,
+            idle_ticks: 0,
+            last_check: now,
+        }),
         stats,
         memory_report,
         link,
@@ -506,6 +544,7 @@ impl<R: Runtime> Master<R> {
             self.check_chain();
             self.tell_progress();
             self.check_idle();
+            self.check_cheaper();
         }
         self.vacuum();
         log::line("goodbye to emperor.");
@@ -1196,6 +1235,70 @@ impl<R: Runtime> Master<R> {
                 slot.kill_at = Some(kill_at);
             }
         }
+    }
+
+    /// `cheaper` (spare): every second, if all running workers have been busy for
+    /// `cheaper-overload` seconds, add `cheaper-step` workers (up to `processes`); if more
+    /// than one has been idle (or none busy) that long, cheap the last one (down to `cheaper`).
+    fn check_cheaper(&mut self) {
+        let Some(mut c) = self.cheaper.take() else {
+            return;
+        };
+        let now = Instant::now();
+        if self.phase == Phase::Running
+            && !self.idle.cheap
+            && now.duration_since(c.last_check) >= Duration::from_secs(1)
+        {
+            c.last_check = now;
+            let live: Vec<usize> = (0..self.active)
+                .filter(|i| self.slots[*i].pid.is_some() && self.slots[*i].kill_at.is_none())
+                .collect();
+            let busy = live
+                .iter()
+                .filter(|i| self.scoreboard.get(**i, Field::Busy) != 0)
+                .count();
+            let idle = live.len() - busy;
+            if !live.is_empty() && idle == 0 {
+                c.idle_ticks = 0;
+                c.busy_ticks += 1;
+                if c.busy_ticks >= c.settings.overload && self.active < self.slots.len() {
+                    c.busy_ticks = 0;
+                    let add = c.settings.step.max(1).min(self.slots.len() - self.active);
+                    for _ in 0..add {
+                        self.slots[self.active].respawn_at = Some(now);
+                        self.active += 1;
+                    }
+                    log::line(&format!(
+                        "cheaper: all {busy} worker(s) busy, spawning {add} more ({} of {})",
+                        self.active,
+                        self.slots.len()
+                    ));
+                }
+            } else if (idle > 1 || busy == 0) && self.active > c.settings.min.max(1) {
+                c.busy_ticks = 0;
+                c.idle_ticks += 1;
+                if c.idle_ticks >= c.settings.overload {
+                    c.idle_ticks = 0;
+                    self.active -= 1;
+                    let slot = &mut self.slots[self.active];
+                    slot.respawn_at = None;
+                    if let Some(pid) = slot.pid {
+                        let _ = process::kill(pid, SIGHUP);
+                        slot.kill_at = Some(now + self.settings.reload_mercy);
+                    }
+                    log::line(&format!(
+                        "cheaper: cheaping worker {} ({} of {} running)",
+                        self.active + 1,
+                        self.active,
+                        self.slots.len()
+                    ));
+                }
+            } else {
+                c.busy_ticks = 0;
+                c.idle_ticks = 0;
+            }
+        }
+        self.cheaper = Some(c);
     }
 
     /// A connection arrived in cheap mode: the workers come back.
