@@ -666,3 +666,153 @@ fn cheaper_scales_up_under_load_and_back() {
     assert_eq!(support::http_get(port, "/?0").status, 200);
     finish(p);
 }
+
+/// The app source answering `v{n}`.
+fn app_version(n: usize) -> String {
+    let body = format!("v{n}\\n");
+    format!(
+        "def application(e, sr):\n    sr('200 OK', [('Content-Length', '{}')])\n    return [b'{body}']\n",
+        body.len() - 1
+    )
+}
+
+/// One keep-alive client's request on a reused connection, as real clients (nginx,
+/// browsers) do: a reused connection the server closed before answering is retried once on
+/// a fresh one; anything else is a failure.
+fn keepalive_request(conn: &mut Option<TcpStream>, port: u16) -> Result<String, String> {
+    use std::io::{Read, Write};
+    for attempt in 0..2 {
+        let reused = conn.is_some();
+        if conn.is_none() {
+            let s = TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
+            s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+            *conn = Some(s);
+        }
+        let s = conn.as_mut().unwrap();
+        let sent = s.write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        let mut failed = sent.is_err();
+        while !failed && !head.ends_with(b"\r\n\r\n") {
+            match s.read(&mut byte) {
+                Ok(1) => head.push(byte[0]),
+                _ => failed = true,
+            }
+        }
+        if failed {
+            *conn = None;
+            if reused && head.is_empty() && attempt == 0 {
+                continue;
+            }
+            return Err(format!(
+                "keep-alive request failed after {} bytes",
+                head.len()
+            ));
+        }
+        let head = String::from_utf8_lossy(&head).into_owned();
+        let len: usize = head
+            .lines()
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("content-length:")
+                    .map(|v| v.trim().parse().unwrap_or(0))
+            })
+            .unwrap_or(0);
+        let mut body = vec![0u8; len];
+        s.read_exact(&mut body).map_err(|e| format!("body: {e}"))?;
+        if head.to_ascii_lowercase().contains("connection: close") {
+            *conn = None;
+        }
+        if !head.starts_with("HTTP/1.1 200") {
+            return Err(head.lines().next().unwrap_or_default().to_owned());
+        }
+        return Ok(String::from_utf8_lossy(&body).into_owned());
+    }
+    Err("retry failed".into())
+}
+
+/// 20 reloads of one kind under load from 4 clients (2 with `Connection: close`, 2 keep-alive):
+/// no request fails, and each reload's new code is served.
+fn reloads_under_load(kind: &str) {
+    let (p, port, _ini) = start_ini(
+        "processes = 2\nlazy-apps = true\nworker-reload-mercy = 5\n\
+         touch-reload = reload.touch\ntouch-chain-reload = chain.touch\n",
+    );
+    assert!(p.wait_log("spawned emperor worker 2", Duration::from_secs(20)));
+    let stop = Arc::new(AtomicBool::new(false));
+    let ok = Arc::new(AtomicUsize::new(0));
+    let clients: Vec<_> = (0..4)
+        .map(|i| {
+            let (stop, ok) = (Arc::clone(&stop), Arc::clone(&ok));
+            std::thread::spawn(move || {
+                let mut failures = Vec::new();
+                let mut conn = None;
+                while !stop.load(Ordering::SeqCst) {
+                    let r = if i < 2 {
+                        request(port)
+                    } else {
+                        keepalive_request(&mut conn, port)
+                    };
+                    match r {
+                        Ok(_) => {
+                            ok.fetch_add(1, Ordering::SeqCst);
+                        }
+                        Err(e) => failures.push(e),
+                    }
+                }
+                failures
+            })
+        })
+        .collect();
+    for n in 2..22 {
+        std::fs::write(p.dir.path().join("app.py"), app_version(n)).unwrap();
+        match kind {
+            "sighup" => p.signal("HUP"),
+            "touch" => std::fs::write(p.dir.path().join("reload.touch"), n.to_string()).unwrap(),
+            _ => std::fs::write(p.dir.path().join("chain.touch"), n.to_string()).unwrap(),
+        }
+        let want = format!("v{n}\n");
+        let served = support::wait_for(Duration::from_secs(30), || {
+            request(port).ok().filter(|b| *b == want)
+        });
+        assert!(
+            served.is_some(),
+            "{kind} reload {n}: v{n} never served:\n{}",
+            p.log()
+        );
+        if kind == "chain" {
+            // Both workers carry the new code before the next round.
+            let done = support::wait_for(Duration::from_secs(30), || {
+                (p.log().matches("chain reloading complete").count() >= n - 1).then_some(())
+            });
+            assert!(done.is_some(), "chain {n} never completed:\n{}", p.log());
+        }
+    }
+    stop.store(true, Ordering::SeqCst);
+    let failures: Vec<String> = clients
+        .into_iter()
+        .flat_map(|c| c.join().unwrap())
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{kind}: failed requests {failures:?}\n{}",
+        p.log()
+    );
+    assert!(ok.load(Ordering::SeqCst) > 100, "the clients were served");
+    finish(p);
+}
+
+#[test]
+fn twenty_sighup_reloads_under_load_drop_nothing() {
+    reloads_under_load("sighup");
+}
+
+#[test]
+fn twenty_touch_reloads_under_load_drop_nothing() {
+    reloads_under_load("touch");
+}
+
+#[test]
+fn twenty_chain_reloads_under_load_drop_nothing() {
+    reloads_under_load("chain");
+}

@@ -501,7 +501,9 @@ impl<R: Runtime> Master<R> {
                 }
                 // Until the first worker accepts, look often: the emperor waits for byte 5
                 // (its spawn concurrency and readiness hang on it); then a 1 s tick.
-                let tick = if self.link.is_some() && !self.told.accepting {
+                // A chain reload steps as soon as the new worker accepts: look often then too.
+                let tick = if (self.link.is_some() && !self.told.accepting) || self.chain.is_some()
+                {
                     10
                 } else {
                     1000
