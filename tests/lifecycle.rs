@@ -816,3 +816,124 @@ fn twenty_touch_reloads_under_load_drop_nothing() {
 fn twenty_chain_reloads_under_load_drop_nothing() {
     reloads_under_load("chain");
 }
+
+/// A 10 s request during a reload completes with `worker-reload-mercy = 20`, and is cut
+/// cleanly (the connection closed, the reload done) with 2.
+#[test]
+fn a_long_request_during_a_reload_and_the_mercy() {
+    for (mercy, completes) in [("20", true), ("2", false)] {
+        let (p, port) = support::http_vassal(&[
+            "--wsgi-file",
+            &app_path("slow.py"),
+            "--worker-reload-mercy",
+            mercy,
+        ]);
+        let long = std::thread::spawn(move || {
+            let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(40))).unwrap();
+            let raw = raw_exchange(&mut s, b"GET /?10 HTTP/1.0\r\n\r\n");
+            if raw.is_empty() {
+                0
+            } else {
+                Response::parse(&raw).status
+            }
+        });
+        std::thread::sleep(Duration::from_millis(500));
+        let started = std::time::Instant::now();
+        p.signal("HUP");
+        let status = long.join().unwrap();
+        if completes {
+            assert_eq!(
+                status,
+                200,
+                "mercy {mercy}: the request completes\n{}",
+                p.log()
+            );
+            assert!(started.elapsed() >= Duration::from_secs(8));
+        } else {
+            assert_eq!(status, 0, "mercy {mercy}: the request is cut\n{}", p.log());
+            assert!(
+                started.elapsed() < Duration::from_secs(8),
+                "{:?}",
+                started.elapsed()
+            );
+            assert!(p.log().contains("NO MERCY"), "{}", p.log());
+        }
+        assert!(
+            p.wait_log("binary reloading emperor", Duration::from_secs(30)),
+            "{}",
+            p.log()
+        );
+        let served = support::wait_for(Duration::from_secs(20), || {
+            (support::http_get(port, "/?0").status == 200).then_some(())
+        });
+        assert!(served.is_some(), "{}", p.log());
+        finish(p);
+    }
+}
+
+/// `limit-as`: the workers' address space limit, as `/proc/PID/limits` shows it.
+#[test]
+fn limit_as_is_enforced_on_the_workers() {
+    let (p, _port) = start_args(&[], &["--limit-as", "512"]);
+    assert!(p.wait_log("spawned emperor worker 1", Duration::from_secs(20)));
+    let workers = worker_pids(p.pid());
+    assert!(!workers.is_empty());
+    for pid in workers {
+        let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+        let line = limits
+            .lines()
+            .find(|l| l.starts_with("Max address space"))
+            .unwrap();
+        assert!(line.contains(&(512u64 * 1024 * 1024).to_string()), "{line}");
+    }
+    finish(p);
+}
+
+/// The master FIFO's other letters: `+`/`-` (one more / one fewer worker), `r` (graceful
+/// reload), `R` (brutal reload), `W` (brutal worker reload), `c` (chain reload), `Q` (brutal
+/// stop).
+#[test]
+fn master_fifo_more_letters() {
+    let (mut p, port) = start_args(
+        &[],
+        &["--processes", "3", "--master-fifo", "m.fifo", "--lazy-apps"],
+    );
+    let fifo = p.dir.path().join("m.fifo");
+    assert!(support::wait_for(Duration::from_secs(20), || fifo.exists().then_some(())).is_some());
+    let master = p.pid();
+    let count = |n: usize| {
+        support::wait_for(Duration::from_secs(20), || {
+            (worker_pids(master).len() == n).then_some(())
+        })
+        .is_some()
+    };
+    assert!(count(3));
+    let send = |cmd: &str| std::fs::write(&fifo, cmd).unwrap();
+    send("-");
+    assert!(count(2), "`-` removes a worker:\n{}", p.log());
+    send("+");
+    assert!(count(3), "`+` adds it back:\n{}", p.log());
+    for (letter, log) in [
+        ("r", "binary reloading emperor"),
+        ("W", "brutally"),
+        ("c", "chain reloading complete"),
+        ("R", "binary reloading emperor (reload 2)"),
+    ] {
+        send(letter);
+        assert!(
+            p.wait_log(log, Duration::from_secs(30)),
+            "`{letter}`: no `{log}`:\n{}",
+            p.log()
+        );
+        let ok = support::wait_for(Duration::from_secs(20), || request(port).ok());
+        assert_eq!(ok.as_deref(), Some("v1\n"), "after `{letter}`");
+    }
+    send("Q");
+    let status = support::wait_for(Duration::from_secs(30), || {
+        p.child.try_wait().ok().flatten()
+    })
+    .expect("Q stops the vassal");
+    assert_eq!(status.code(), Some(0), "{}", p.log());
+    p.assert_nothing_left();
+}
