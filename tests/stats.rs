@@ -921,3 +921,27 @@ fn emperor_top_redraws_with_rates_and_notices_the_vassal_going_away() {
     );
     assert!(text(&out.stdout).contains("refresh failed (2/3)"));
 }
+
+/// `attach-daemon` processes appear in `daemons[]` (after `cwd`, as uWSGI), with their pid and
+/// respawn count.
+#[test]
+fn attached_daemons_are_in_the_stats() {
+    let (p, _port, stats) = vassal(&app("hello.py"), &["--attach-daemon", "sleep 1000"]);
+    let doc = wait_for(Duration::from_secs(10), || {
+        let doc = stats_doc(stats);
+        (doc["daemons"][0]["pid"].as_u64() > Some(0)).then_some(doc)
+    })
+    .unwrap_or_else(|| panic!("no daemon in the stats:\n{}", p.log()));
+    let keys: Vec<&str> = doc
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let cwd = keys.iter().position(|k| *k == "cwd").unwrap();
+    assert_eq!(keys[cwd + 1], "daemons");
+    assert_eq!(doc["daemons"][0]["cmd"], "sleep 1000");
+    // uWSGI counts the first start as a respawn.
+    assert_eq!(doc["daemons"][0]["respawns"], 1);
+    stop(p);
+}

@@ -1642,6 +1642,17 @@ impl<R: Runtime> Master<R> {
             cwd: std::env::current_dir()
                 .map(|d| d.display().to_string())
                 .unwrap_or_default(),
+            daemons: self
+                .daemons
+                .iter()
+                .map(|d| {
+                    (
+                        d.cmd.clone(),
+                        d.pid.and_then(|p| u64::try_from(p).ok()).unwrap_or(0),
+                        d.respawns,
+                    )
+                })
+                .collect(),
             sockets,
             workers,
         }

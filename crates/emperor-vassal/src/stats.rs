@@ -21,6 +21,9 @@ pub struct Snapshot {
     pub uid: u32,
     pub gid: u32,
     pub cwd: String,
+    /// `attach-daemon` processes: (command, pid or 0, respawns). Shown only when configured,
+    /// as uWSGI does.
+    pub daemons: Vec<(String, u64, u64)>,
     pub sockets: Vec<SocketStats>,
     pub workers: Vec<WorkerStats>,
 }
@@ -194,6 +197,17 @@ impl Snapshot {
         j.field("uid", &V::N(u64::from(self.uid)));
         j.field("gid", &V::N(u64::from(self.gid)));
         j.field("cwd", &V::S(&self.cwd));
+        if !self.daemons.is_empty() {
+            j.open_field("daemons", '[');
+            for (cmd, pid, respawns) in &self.daemons {
+                j.open_item();
+                j.field("cmd", &V::S(cmd));
+                j.field("pid", &V::N(*pid));
+                j.field("respawns", &V::N(*respawns));
+                j.close('}');
+            }
+            j.close(']');
+        }
         j.open_field("locks", '[');
         j.close(']');
         j.open_field("sockets", '[');
@@ -402,6 +416,7 @@ mod tests {
             uid: 1000,
             gid: 1000,
             cwd: "/srv/\"odd\"\npath".into(),
+            daemons: Vec::new(),
             sockets: vec![SocketStats {
                 name: "127.0.0.1:3031".into(),
                 proto: "uwsgi".into(),
