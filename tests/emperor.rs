@@ -726,7 +726,6 @@ fn sd_notify_messages() {
     recv_until("RELOADING=1", &mut seen);
     emperor.proc.signal("TERM");
     recv_until("STOPPING=1", &mut seen);
-    let _ = Path::new(&sock_path);
     emperor.stop();
 }
 
