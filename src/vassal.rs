@@ -126,6 +126,12 @@ impl Runtime for PythonRuntime {
     fn threads(&self) -> usize {
         self.interpreter.map_or(1, |i| i.python_threads())
     }
+
+    fn module_files(&mut self) -> Vec<std::path::PathBuf> {
+        self.interpreter
+            .map(|i| i.module_files())
+            .unwrap_or_default()
+    }
 }
 
 /// Runs a vassal to its end; returns the exit code. `name`: the vassal's name given by its
@@ -301,6 +307,17 @@ pub fn run(
             .filter(|s| *s > 0)
             .map(Duration::from_secs),
         die_on_idle: effective.flag("die-on-idle"),
+        py_autoreload: effective
+            .number("py-autoreload")
+            .filter(|s| *s > 0)
+            .map(Duration::from_secs)
+            .inspect(|_| {
+                if cfg.lazy_apps {
+                    log::line(
+                        "*** WARNING: `py-autoreload` watches the modules the master imported: with `lazy-apps` the master imports no app module, so only touch-reload will see code changes ***",
+                    );
+                }
+            }),
         cheaper: (cfg.cheaper > 0).then(|| {
             let min = cfg.cheaper as usize;
             emperor_vassal::master::Cheaper {

@@ -937,3 +937,29 @@ fn master_fifo_more_letters() {
     assert_eq!(status.code(), Some(0), "{}", p.log());
     p.assert_nothing_left();
 }
+
+/// `py-autoreload`: editing a module the app imported reloads the vassal gracefully and the
+/// new code is served.
+#[test]
+fn py_autoreload_picks_up_an_edited_module() {
+    let app = "import helper\n\ndef application(e, sr):\n    body = helper.VERSION.encode()\n    sr('200 OK', [('Content-Length', str(len(body)))])\n    return [body]\n";
+    let (p, port) = start_args(
+        &[("helper.py", "VERSION = 'v1\\n'\n")],
+        &["--pythonpath", ".", "--py-autoreload", "1"],
+    );
+    std::fs::write(p.dir.path().join("app.py"), app).unwrap();
+    // The app above replaces the default one at the next reload; start from it.
+    p.signal("HUP");
+    let first = support::wait_for(Duration::from_secs(20), || {
+        request(port).ok().filter(|b| b == "v1\n")
+    });
+    assert!(first.is_some(), "{}", p.log());
+    std::thread::sleep(Duration::from_millis(1100));
+    std::fs::write(p.dir.path().join("helper.py"), "VERSION = 'v2\\n'\n").unwrap();
+    let second = support::wait_for(Duration::from_secs(20), || {
+        request(port).ok().filter(|b| b == "v2\n")
+    });
+    assert!(second.is_some(), "{}", p.log());
+    assert!(p.log().contains("has been modified"), "{}", p.log());
+    finish(p);
+}

@@ -638,7 +638,7 @@ pub const OPTIONS: &[OptionDef] = &[
         .aliases(&["py-auto-reload", "python-auto-reload", "python-autoreload"])
         .group("python")
         .doc("every N seconds, reload gracefully if a loaded module's file changed")
-        .planned()
+        .implemented()
         .master()
         .threads(),
     opt("py-auto-reload-ignore", Kind::List)

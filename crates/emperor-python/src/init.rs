@@ -169,6 +169,31 @@ impl Interpreter {
         });
     }
 
+    /// The source files of the modules imported so far (`__file__` of every module in
+    /// `sys.modules`), for `py-autoreload`.
+    pub fn module_files(&self) -> Vec<std::path::PathBuf> {
+        Python::attach(|py| {
+            let mut out = Vec::new();
+            let Ok(modules) = py.import("sys").and_then(|sys| sys.getattr("modules")) else {
+                return out;
+            };
+            let Ok(values) = modules.call_method0("values") else {
+                return out;
+            };
+            let Ok(iter) = values.try_iter() else {
+                return out;
+            };
+            for module in iter.flatten() {
+                if let Ok(file) = module.getattr("__file__")
+                    && let Ok(file) = file.extract::<String>()
+                {
+                    out.push(std::path::PathBuf::from(file));
+                }
+            }
+            out
+        })
+    }
+
     /// Sets `uwsgi.worker_id()` (1-based in workers; 0, the default, in the master).
     pub fn set_worker_id(&self, id: u32) {
         uwsgi_module::set_worker_id(id);

@@ -62,6 +62,11 @@ pub trait Runtime {
     fn threads(&self) -> usize {
         1
     }
+
+    /// The source files of what the master has loaded (`py-autoreload` watches them).
+    fn module_files(&mut self) -> Vec<std::path::PathBuf> {
+        Vec::new()
+    }
 }
 
 /// Exit code of a vassal whose app could not be loaded with `need-app` (uWSGI's 22).

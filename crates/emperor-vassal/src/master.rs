@@ -130,6 +130,11 @@ pub struct Master<R: Runtime> {
     idle: Idle,
     /// `cheaper`: the spare algorithm's state.
     cheaper: Option<CheaperState>,
+    /// `py-autoreload`: when the modules were last looked at, and their modification times.
+    autoreload: Option<(
+        Instant,
+        std::collections::HashMap<std::path::PathBuf, std::time::SystemTime>,
+    )>,
     exit_code: i32,
 }
 
@@ -189,6 +194,9 @@ pub struct MasterOptions {
     pub die_on_idle: bool,
     /// `cheaper`: adaptive worker count (the `spare` algorithm).
     pub cheaper: Option<Cheaper>,
+    /// `py-autoreload`: every this often, a graceful reload when a module the master loaded
+    /// changed on disk.
+    pub py_autoreload: Option<Duration>,
 }
 
 /// `cheaper` with the `spare` algorithm (uWSGI's default).
@@ -418,6 +426,7 @@ fn start<R: Runtime>(
         chain: None,
         fifo,
         active,
+        autoreload: None,
         cheaper: cheaper_settings.map(|settings| CheaperState {
             settings,
             busy_ticks: 0,
@@ -547,6 +556,7 @@ impl<R: Runtime> Master<R> {
             self.tell_progress();
             self.check_idle();
             self.check_cheaper();
+            self.check_autoreload();
         }
         self.vacuum();
         log::line("goodbye to emperor.");
@@ -1301,6 +1311,45 @@ impl<R: Runtime> Master<R> {
             }
         }
         self.cheaper = Some(c);
+    }
+
+    /// `py-autoreload`: a module file the master imported changed → graceful reload (the
+    /// master re-executes and imports the new code; the workers follow).
+    fn check_autoreload(&mut self) {
+        let Some(every) = self.options.py_autoreload else {
+            return;
+        };
+        if self.phase != Phase::Running {
+            return;
+        }
+        let now = Instant::now();
+        if self
+            .autoreload
+            .as_ref()
+            .is_some_and(|(at, _)| now.duration_since(*at) < every)
+        {
+            return;
+        }
+        let mut current = std::collections::HashMap::new();
+        for file in self.runtime.module_files() {
+            if let Some(mtime) = modified(&file) {
+                current.insert(file, mtime);
+            }
+        }
+        let changed = self.autoreload.as_ref().and_then(|(_, before)| {
+            before
+                .iter()
+                .find(|(file, mtime)| current.get(*file).is_some_and(|now| now != *mtime))
+                .map(|(file, _)| file.clone())
+        });
+        self.autoreload = Some((now, current));
+        if let Some(file) = changed {
+            log::line(&format!(
+                "[emperor-python-reloader] module/file {} has been modified",
+                file.display()
+            ));
+            self.reload();
+        }
     }
 
     /// A connection arrived in cheap mode: the workers come back.

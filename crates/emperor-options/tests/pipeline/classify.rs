@@ -133,7 +133,7 @@ fn strict_mode() {
         ("strict = false", "strict = false\nharakari = 30", 0),
         (
             "strict and a planned option",
-            "strict\npy-autoreload = 2",
+            "strict\nreload-mercy = 2",
             1,
         ),
     ];
