@@ -14,6 +14,7 @@ use emperor_options::{Checked, Context, Diagnostic, Mode, Origin, Severity, Type
 use emperor_proto::link::{EXIT_DO_NOT_RESPAWN, Event};
 use emperor_vassal::link::EmperorLink;
 
+mod ops;
 mod stats_cli;
 mod vassal;
 
@@ -29,6 +30,8 @@ Commands:
   emperor check [--verbose] FILE[:section]...   validate config files, print the effective options
   emperor stats ADDR [--format json]            show a stats socket (vassal or Emperor) as a table
   emperor top ADDR [--interval SECS]            live view of a stats socket, like uwsgitop
+  emperor --reload PIDFILE                      gracefully reload the instance whose pid is in PIDFILE
+  emperor --stop PIDFILE                        gracefully stop it (SIGTERM: requests finish)
   emperor --version                             print the version
 
 Most used vassal options (uWSGI's names and grammar):
@@ -155,6 +158,10 @@ fn role(checked: &Checked) -> &'static str {
 fn serve(args: &[String]) -> ExitCode {
     let ctx = Context::current();
     let checked = emperor_options::from_command_line(&ctx, args, Mode::Start);
+    // `--reload PIDFILE`, `--stop PIDFILE`: client commands, run instead of serving.
+    if let Some(code) = ops::run(&checked.effective) {
+        return code;
+    }
     print_diagnostics(&checked.diagnostics);
     if checked.has_errors() {
         return ExitCode::FAILURE;

@@ -501,12 +501,12 @@ pub const OPTIONS: &[OptionDef] = &[
         .planned(),
     opt("stop", Kind::Str)
         .scope(Scope::Both)
-        .doc("stop the instance whose pid is in this file, then exit")
-        .planned(),
+        .doc("gracefully stop the instance whose pid is in this file (SIGTERM; uWSGI sends SIGINT), then exit")
+        .implemented(),
     opt("reload", Kind::Str)
         .scope(Scope::Both)
-        .doc("gracefully reload the instance whose pid is in this file, then exit")
-        .planned(),
+        .doc("gracefully reload the instance whose pid is in this file (SIGHUP), then exit")
+        .implemented(),
     opt("daemonize", Kind::Str)
         .short('d')
         .scope(Scope::Both)

@@ -80,6 +80,23 @@ pub fn default_action(signal: i32) -> io::Result<()> {
         .map_err(io::Error::from)
 }
 
+/// Sends `signal` to `pid` (the ops commands `--reload`/`--stop PIDFILE`): unlike
+/// [`crate::process::kill`], a process that is gone is an error (`NotFound`), and so is a pid
+/// that would address a group or every process (`pid <= 0`).
+pub fn send(pid: i32, signal: i32) -> io::Result<()> {
+    if pid <= 0 {
+        return Err(io::Error::from(io::ErrorKind::InvalidInput));
+    }
+    let sig = Signal::try_from(signal).map_err(io::Error::from)?;
+    match nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), sig) {
+        Ok(()) => Ok(()),
+        Err(nix::errno::Errno::ESRCH) => {
+            Err(io::Error::new(io::ErrorKind::NotFound, "no such process"))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Signal numbers, re-exported so that callers need not depend on libc.
 pub mod numbers {
     pub const SIGHUP: i32 = libc::SIGHUP;
