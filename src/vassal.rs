@@ -298,6 +298,18 @@ pub fn run(
             .iter()
             .map(|i| i.value.render())
             .collect(),
+        more_daemons: effective
+            .items("smart-attach-daemon")
+            .iter()
+            .chain(effective.items("smart-attach-daemon2"))
+            .map(|i| emperor_vassal::master::SpecDaemon::Smart(i.value.render()))
+            .chain(
+                effective
+                    .items("attach-daemon2")
+                    .iter()
+                    .map(|i| emperor_vassal::master::SpecDaemon::Keys(i.value.render())),
+            )
+            .collect(),
         heartbeat: effective
             .number("heartbeat")
             .filter(|s| *s > 0)

@@ -963,3 +963,66 @@ fn py_autoreload_picks_up_an_edited_module() {
     assert!(p.log().contains("has been modified"), "{}", p.log());
     finish(p);
 }
+
+/// `smart-attach-daemon PIDFILE CMD`: a daemonizing command supervised through its pidfile:
+/// started when its pid is not alive, left running across a reload, restarted when it dies,
+/// stopped with the vassal.
+#[test]
+fn smart_attach_daemon_survives_reloads_and_is_supervised() {
+    let (mut p, _port) = start_args(
+        &[],
+        &[
+            "--smart-attach-daemon",
+            "daemon.pid sleep 1000 & echo $! > daemon.pid",
+        ],
+    );
+    let pidfile = p.dir.path().join("daemon.pid");
+    let read_pid =
+        || -> Option<i32> { std::fs::read_to_string(&pidfile).ok()?.trim().parse().ok() };
+    let alive = |pid: i32| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+            s.rsplit_once(") ")
+                .is_some_and(|(_, r)| !r.starts_with('Z'))
+        })
+    };
+    let first = support::wait_for(Duration::from_secs(20), || read_pid().filter(|p| alive(*p)))
+        .unwrap_or_else(|| panic!("no daemon:\n{}", p.log()));
+    p.signal("HUP");
+    assert!(p.wait_log("binary reloading emperor", Duration::from_secs(20)));
+    assert!(p.wait_log("spawned emperor worker", Duration::from_secs(20)));
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        alive(first),
+        "the smart daemon survives the reload:\n{}",
+        p.log()
+    );
+    assert_eq!(read_pid(), Some(first));
+    let _ = std::process::Command::new("kill")
+        .args(["-KILL", &first.to_string()])
+        .status();
+    let second = support::wait_for(Duration::from_secs(20), || {
+        read_pid().filter(|p| *p != first && alive(*p))
+    })
+    .unwrap_or_else(|| panic!("not restarted:\n{}", p.log()));
+    assert_eq!(p.stop(Duration::from_secs(30)), Some(0), "{}", p.log());
+    let gone = support::wait_for(Duration::from_secs(10), || (!alive(second)).then_some(()));
+    assert!(gone.is_some(), "the daemon outlived its vassal");
+    p.assert_nothing_left();
+}
+
+/// `attach-daemon2` with uWSGI's keys runs `cmd=` like `attach-daemon`.
+#[test]
+fn attach_daemon2_keys() {
+    let (p, _port) = start_args(
+        &[],
+        &["--attach-daemon2", "cmd=echo started > d2.out; sleep 1000"],
+    );
+    let out = p.dir.path().join("d2.out");
+    let started = support::wait_for(Duration::from_secs(20), || {
+        std::fs::read_to_string(&out)
+            .ok()
+            .filter(|s| s.contains("started"))
+    });
+    assert!(started.is_some(), "{}", p.log());
+    finish(p);
+}

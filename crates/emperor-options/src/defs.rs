@@ -537,15 +537,15 @@ pub const OPTIONS: &[OptionDef] = &[
         .master(),
     opt("smart-attach-daemon", Kind::List)
         .doc("supervise a daemonizing command through its pidfile: `PIDFILE COMMAND`")
-        .planned()
+        .implemented()
         .master(),
     opt("smart-attach-daemon2", Kind::List)
         .doc("like `smart-attach-daemon`, for a command that does not daemonize itself")
-        .planned()
+        .implemented()
         .master(),
     opt("attach-daemon2", Kind::List)
         .doc("run a command described by keys: `cmd=...,freq=...,pidfile=...`")
-        .planned()
+        .implemented()
         .master(),
     opt("plugins", Kind::List)
         .aliases(&["plugin"])

@@ -400,3 +400,32 @@ pub fn online_cpus() -> usize {
         })
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get))
 }
+
+/// Makes `command`'s child start with no blocked signal and default dispositions for the
+/// ones the master handles: a master blocks its signals (it reads them from a signalfd), and
+/// a blocked mask survives `exec`, so without this an attached daemon could not be stopped
+/// with SIGTERM.
+pub fn unblock_signals_in_child(command: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt as _;
+    // SAFETY: runs between fork and exec; `sigprocmask` and `signal` are async-signal-safe
+    // and touch no memory of the parent.
+    unsafe {
+        command.pre_exec(|| {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&raw mut set);
+            if libc::sigprocmask(libc::SIG_SETMASK, &raw const set, std::ptr::null_mut()) < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            for signal in [
+                libc::SIGPIPE,
+                libc::SIGTERM,
+                libc::SIGINT,
+                libc::SIGHUP,
+                libc::SIGQUIT,
+            ] {
+                libc::signal(signal, libc::SIG_DFL);
+            }
+            Ok(())
+        });
+    }
+}

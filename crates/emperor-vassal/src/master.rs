@@ -181,6 +181,8 @@ pub struct MasterOptions {
     pub harakiri_verbose: bool,
     /// `attach-daemon`: commands run beside the workers.
     pub daemons: Vec<String>,
+    /// `smart-attach-daemon[2]` (`PIDFILE CMD`) and `attach-daemon2` (keys), already parsed.
+    pub more_daemons: Vec<SpecDaemon>,
     /// `heartbeat`: send byte 26 to the emperor this often while a worker lives.
     pub heartbeat: Option<Duration>,
     /// `harakiri-graceful-timeout` (with `harakiri-graceful-signal`): on harakiri, send the
@@ -197,6 +199,13 @@ pub struct MasterOptions {
     /// `py-autoreload`: every this often, a graceful reload when a module the master loaded
     /// changed on disk.
     pub py_autoreload: Option<Duration>,
+}
+
+/// A daemon given by `smart-attach-daemon[2]` or `attach-daemon2`.
+#[derive(Debug, Clone)]
+pub enum SpecDaemon {
+    Smart(String),
+    Keys(String),
 }
 
 /// `cheaper` with the `spare` algorithm (uWSGI's default).
@@ -394,7 +403,13 @@ fn start<R: Runtime>(
         .cheaper
         .as_ref()
         .map_or(slots_count, |c| c.initial.clamp(1, slots_count));
-    let daemons = options.daemons.clone();
+    let mut daemons: Vec<Daemon> = options.daemons.iter().cloned().map(Daemon::new).collect();
+    for spec in &options.more_daemons {
+        daemons.push(match spec {
+            SpecDaemon::Smart(s) => Daemon::smart(s)?,
+            SpecDaemon::Keys(s) => Daemon::from_keys(s)?,
+        });
+    }
     let cheaper_settings = options.cheaper.clone();
     let now = Instant::now();
     let slots = (0..slots_count)
@@ -422,7 +437,7 @@ fn start<R: Runtime>(
         settings,
         options,
         touched,
-        daemons: daemons.into_iter().map(Daemon::new).collect(),
+        daemons,
         chain: None,
         fifo,
         active,
@@ -480,8 +495,13 @@ impl<R: Runtime> Master<R> {
     fn supervise(mut self) -> i32 {
         loop {
             self.respawn_due();
+            let reloading = matches!(self.phase, Phase::Reloading { .. });
+            // A smart daemon outlives reloads; one that is not our child (adopted from a
+            // previous master) is gone when it is no longer alive.
             let all_gone = self.slots.iter().all(|s| s.pid.is_none())
-                && self.daemons.iter().all(|d| d.pid.is_none());
+                && self.daemons.iter().all(|d| {
+                    (reloading && d.survives_reload()) || d.pid.is_none_or(|p| !process::alive(p))
+                });
             match self.phase {
                 Phase::Stopping { .. } if all_gone => break,
                 Phase::Reloading { .. } if all_gone => self.exec_reload(),
@@ -752,7 +772,7 @@ impl<R: Runtime> Master<R> {
         );
         let kill_at = Instant::now() + self.settings.reload_mercy;
         self.phase = Phase::Reloading { kill_at };
-        for daemon in &self.daemons {
+        for daemon in self.daemons.iter().filter(|d| !d.survives_reload()) {
             daemon.signal(SIGTERM);
         }
         for slot in &mut self.slots {
@@ -1132,8 +1152,8 @@ impl<R: Runtime> Master<R> {
 
     fn reap(&mut self) {
         for (pid, exit) in process::reap() {
-            if let Some(daemon) = self.daemons.iter_mut().find(|d| d.pid == Some(pid)) {
-                daemon.died(exit, self.phase == Phase::Running);
+            if let Some(daemon) = self.daemons.iter_mut().find(|d| d.owns(pid)) {
+                daemon.died(pid, exit, self.phase == Phase::Running);
                 continue;
             }
             let Some(index) = self.slots.iter().position(|s| s.pid == Some(pid)) else {
