@@ -144,25 +144,25 @@ pub fn run(
     name: Option<&str>,
     link: Option<EmperorLink>,
 ) -> i32 {
-    if let Some(path) = &cfg.logto {
-        if let Err(e) = log::to_file(path) {
-            log::line(&format!(
-                "emperor: error: failed to open log file `{}`: {e}",
-                path.display()
-            ));
+    let log_name = name.map_or_else(|| vassal_name(args, &cfg), str::to_owned);
+    let (log_settings, log_warnings) = match log_settings(&cfg, effective, ctx) {
+        Ok(settings) => settings,
+        Err(e) => {
+            log::line(&format!("emperor: error: {e}"));
             return 1;
         }
-    } else if let Some(path) = &cfg.daemonize {
-        // Under an emperor, or re-executed by a reload, `daemonize` only logs.
+    };
+    if let Err(e) = log::configure(log_settings, &log_name) {
+        log::line(&format!("emperor: error: {e}"));
+        return 1;
+    }
+    for warning in log_warnings {
+        log::line(&warning);
+    }
+    if cfg.logto.is_none() && cfg.daemonize.is_some() {
+        // Under an emperor, or re-executed by a reload, `daemonize` only logs (uWSGI turns
+        // it into `logto`).
         let under_emperor = ctx.env.contains_key("UWSGI_EMPEROR_FD") || ctx.reloading;
-        if let Err(e) = log::to_file(path) {
-            log::line(&format!(
-                "emperor: error: failed to open log file `{}`: {e}",
-                path.display()
-            ));
-            return 1;
-        }
-        // Under an emperor, `daemonize` only logs (uWSGI turns it into `logto`).
         if !under_emperor && let Err(e) = process::daemonize_single_threaded() {
             log::line(&format!("emperor: error: failed to daemonize: {e}"));
             return 1;
@@ -218,6 +218,9 @@ pub fn run(
     request_log.log_4xx = effective.flag("log-4xx");
     request_log.log_5xx = effective.flag("log-5xx");
     request_log.x_forwarded_for = effective.flag("log-x-forwarded-for");
+    request_log.slow_ms = effective.number("log-slow").filter(|ms| *ms > 0);
+    request_log.big = effective.number("log-big").filter(|b| *b > 0);
+    request_log.zero = effective.flag("log-zero");
     let settings = WorkerSettings {
         buffer_size: usize::try_from(cfg.buffer_size).unwrap_or(4096).max(512),
         memory_body_limit: if cfg.post_buffering > 0 {
@@ -282,6 +285,11 @@ pub fn run(
             .items("master-fifo")
             .first()
             .map(|i| ctx.cwd.join(i.value.render())),
+        master_fifos: effective
+            .items("master-fifo")
+            .iter()
+            .map(|i| ctx.cwd.join(i.value.render()))
+            .collect(),
         touch_chain_reload: effective
             .items("touch-chain-reload")
             .iter()
@@ -383,6 +391,92 @@ fn vassal_name(args: &[String], cfg: &VassalConfig) -> String {
             .map(|s| s.name.clone())
             .unwrap_or_default(),
     }
+}
+
+/// The logging options (`logto`, `daemonize`, `logger`, `req-logger`, `log-date`,
+/// `log-maxsize`, `log-backupname`, `touch-logreopen`), and warnings to log once the log is
+/// set up. The log file is `logger = file:PATH`, else `logto`, else `daemonize`.
+fn log_settings(
+    cfg: &VassalConfig,
+    effective: &Effective,
+    ctx: &Context,
+) -> Result<(log::Settings, Vec<String>), String> {
+    let mut warnings = Vec::new();
+    let mut file = None;
+    let mut syslog = None;
+    for item in effective.items("logger") {
+        let value = item.value.render();
+        if value.trim().contains(' ') {
+            warnings.push(format!(
+                "{}: named logger `{value}` ignored: only `log-route` (not supported) sends lines to a named logger",
+                item.origin
+            ));
+            continue;
+        }
+        match log::Target::parse(&value).map_err(|e| format!("{}: `logger`: {e}", item.origin))? {
+            log::Target::Stdio => {}
+            log::Target::File(path) if file.is_none() => file = Some(ctx.cwd.join(path)),
+            log::Target::Syslog { ident, facility } if syslog.is_none() => {
+                syslog = Some((ident.unwrap_or_default(), facility));
+            }
+            _ => warnings.push(format!(
+                "{}: `logger = {value}` ignored: one file and one syslog logger are supported",
+                item.origin
+            )),
+        }
+    }
+    if file.is_some() && syslog.is_some() {
+        warnings.push(
+            "`logger`: with both a file and syslog, this program's lines go to syslog and what the app prints to the file".to_owned(),
+        );
+    }
+    let requests = match effective.items("req-logger") {
+        [] => None,
+        [item, rest @ ..] => {
+            if !rest.is_empty() {
+                warnings.push(format!(
+                    "{}: only the first `req-logger` is used",
+                    rest[0].origin
+                ));
+            }
+            let value = item.value.render();
+            Some(
+                match log::Target::parse(&value)
+                    .map_err(|e| format!("{}: `req-logger`: {e}", item.origin))?
+                {
+                    log::Target::File(path) => log::Target::File(ctx.cwd.join(path)),
+                    other => other,
+                },
+            )
+        }
+    };
+    let paths = |name: &str| -> Vec<std::path::PathBuf> {
+        effective
+            .items(name)
+            .iter()
+            .map(|i| ctx.cwd.join(i.value.render()))
+            .collect()
+    };
+    let settings = log::Settings {
+        file: file
+            .or_else(|| cfg.logto.clone())
+            .or_else(|| cfg.daemonize.clone()),
+        date: effective
+            .last("log-date")
+            .and_then(|i| log::Date::from_value(&i.value.render())),
+        maxsize: effective.number("log-maxsize").filter(|n| *n > 0),
+        backupname: effective.text("log-backupname").map(|p| ctx.cwd.join(p)),
+        touch_reopen: paths("touch-logreopen"),
+        syslog,
+        requests,
+    };
+    if settings.file.is_none() && (settings.maxsize.is_some() || !settings.touch_reopen.is_empty())
+    {
+        warnings.push(
+            "`log-maxsize` and `touch-logreopen` need a log file (`logto`): ignored".to_owned(),
+        );
+    }
+    Ok((settings, warnings))
 }
 
 /// The recycling options, in bytes and durations.

@@ -1026,3 +1026,35 @@ fn attach_daemon2_keys() {
     assert!(started.is_some(), "{}", p.log());
     finish(p);
 }
+
+/// The FIFO's `p` (pause: requests wait; `p` again: they are answered) and slot digits (`1`
+/// makes the second `master-fifo` the active one).
+#[test]
+fn master_fifo_pause_and_slots() {
+    let (mut p, port) = start_args(&[], &["--master-fifo", "a.fifo", "--master-fifo", "b.fifo"]);
+    let (a, b) = (p.dir.path().join("a.fifo"), p.dir.path().join("b.fifo"));
+    assert!(support::wait_for(Duration::from_secs(20), || a.exists().then_some(())).is_some());
+    assert!(!b.exists(), "only the active FIFO exists");
+    assert!(p.wait_log("spawned emperor worker 1", Duration::from_secs(20)));
+    std::fs::write(&a, "p").unwrap();
+    assert!(p.wait_log("paused", Duration::from_secs(10)), "{}", p.log());
+    let waiting = std::thread::spawn(move || request(port));
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(!waiting.is_finished(), "a paused vassal answered");
+    std::fs::write(&a, "p").unwrap();
+    assert_eq!(waiting.join().unwrap().unwrap(), "v1\n");
+    std::fs::write(&a, "1").unwrap();
+    assert!(
+        p.wait_log("active master fifo is now", Duration::from_secs(10)),
+        "{}",
+        p.log()
+    );
+    assert!(b.exists() && !a.exists());
+    std::fs::write(&b, "q").unwrap();
+    let status = support::wait_for(Duration::from_secs(30), || {
+        p.child.try_wait().ok().flatten()
+    })
+    .expect("q on the second FIFO stops the vassal");
+    assert_eq!(status.code(), Some(0));
+    p.assert_nothing_left();
+}

@@ -111,4 +111,6 @@ pub mod numbers {
     pub const SIGTTOU: i32 = libc::SIGTTOU;
     pub const SIGWINCH: i32 = libc::SIGWINCH;
     pub const SIGURG: i32 = libc::SIGURG;
+    pub const SIGSTOP: i32 = libc::SIGSTOP;
+    pub const SIGCONT: i32 = libc::SIGCONT;
 }

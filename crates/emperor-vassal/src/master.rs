@@ -130,6 +130,8 @@ pub struct Master<R: Runtime> {
     idle: Idle,
     /// `cheaper`: the spare algorithm's state.
     cheaper: Option<CheaperState>,
+    /// FIFO `p`: the workers are stopped.
+    paused: bool,
     /// `py-autoreload`: when the modules were last looked at, and their modification times.
     autoreload: Option<(
         Instant,
@@ -172,6 +174,8 @@ pub struct MasterOptions {
     pub recycle: Recycle,
     /// `master-fifo`: a FIFO whose bytes are commands (uWSGI's letters).
     pub master_fifo: Option<std::path::PathBuf>,
+    /// Every `master-fifo` given: the digits `0`-`9` make another one the active FIFO.
+    pub master_fifos: Vec<std::path::PathBuf>,
     /// `touch-chain-reload`: files whose modification starts a chain reload.
     pub touch_chain_reload: Vec<std::path::PathBuf>,
     /// `touch-workers-reload`: files whose modification replaces the workers (the master
@@ -442,6 +446,7 @@ fn start<R: Runtime>(
         fifo,
         active,
         autoreload: None,
+        paused: false,
         cheaper: cheaper_settings.map(|settings| CheaperState {
             settings,
             busy_ticks: 0,
@@ -572,6 +577,7 @@ impl<R: Runtime> Master<R> {
             self.reap();
             self.check_deadlines();
             self.check_touches();
+            log::check();
             self.check_chain();
             self.tell_progress();
             self.check_idle();
@@ -641,6 +647,9 @@ impl<R: Runtime> Master<R> {
     /// ([`Master::read_pending_config`]); otherwise the command line and its files are
     /// read again.
     fn reload(&mut self) {
+        if self.paused {
+            self.pause_resume();
+        }
         if self.pending_config.is_some() {
             log::line("a reload is already waiting for the emperor's configuration");
             return;
@@ -913,6 +922,16 @@ impl<R: Runtime> Master<R> {
                 b'Q' => self.stop(true),
                 b's' => self.log_stats(),
                 b'c' => self.chain_reload(),
+                b'p' => self.pause_resume(),
+                b'0'..=b'9' => self.select_fifo(usize::from(byte - b'0')),
+                b'l' => {
+                    log::line("master FIFO: reopening the log");
+                    log::reopen();
+                }
+                b'L' => {
+                    log::line("master FIFO: rotating the log");
+                    log::rotate();
+                }
                 b'+' => self.on_signal(SIGTTIN),
                 b'-' => self.on_signal(SIGTTOU),
                 b'\n' | b'\r' | b' ' => {}
@@ -921,6 +940,54 @@ impl<R: Runtime> Master<R> {
                     char::from(other).escape_default()
                 )),
             }
+        }
+    }
+
+    /// FIFO `p`: pause the workers (SIGSTOP: connections wait in the listen queue) or resume
+    /// them (SIGCONT).
+    fn pause_resume(&mut self) {
+        if self.phase != Phase::Running {
+            return;
+        }
+        self.paused = !self.paused;
+        let signal = if self.paused {
+            emperor_sys::signals::numbers::SIGSTOP
+        } else {
+            emperor_sys::signals::numbers::SIGCONT
+        };
+        for slot in &self.slots {
+            if let Some(pid) = slot.pid {
+                let _ = process::kill(pid, signal);
+            }
+        }
+        log::line(if self.paused {
+            "master FIFO: paused (the workers are stopped; `p` again resumes)"
+        } else {
+            "master FIFO: resumed"
+        });
+    }
+
+    /// FIFO digits: make the Nth `master-fifo` the active one (uWSGI's slots).
+    fn select_fifo(&mut self, slot: usize) {
+        let Some(path) = self.options.master_fifos.get(slot).cloned() else {
+            log::line(&format!("master FIFO: there is no FIFO number {slot}"));
+            return;
+        };
+        if self.options.master_fifo.as_ref() == Some(&path) {
+            return;
+        }
+        match process::open_fifo(&path) {
+            Ok(fds) => {
+                if let Some(old) = self.options.master_fifo.replace(path.clone()) {
+                    let _ = std::fs::remove_file(old);
+                }
+                self.fifo = Some(fds);
+                log::line(&format!("active master fifo is now {}", path.display()));
+            }
+            Err(e) => log::line(&format!(
+                "master FIFO: cannot create `{}`: {e}",
+                path.display()
+            )),
         }
     }
 
@@ -993,6 +1060,10 @@ impl<R: Runtime> Master<R> {
     /// Stops (a second stop escalates to brutal); `why` is logged instead of the signal's
     /// usual line.
     fn stop_because(&mut self, brutal: bool, why: Option<&str>) {
+        if self.paused {
+            // Stopped workers would not see SIGTERM until resumed.
+            self.pause_resume();
+        }
         let escalate = matches!(self.phase, Phase::Stopping { .. });
         if let Phase::Reloading { .. } = self.phase {
             log::line("stop requested during a reload: stopping instead");
