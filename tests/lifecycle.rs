@@ -1058,3 +1058,30 @@ fn master_fifo_pause_and_slots() {
     assert_eq!(status.code(), Some(0));
     p.assert_nothing_left();
 }
+
+/// `reload-on-rss` (graceful) and `evil-reload-on-rss` (SIGKILL), seen from outside: a worker
+/// over the limit is replaced by a new pid, and the log says why.
+#[test]
+fn reload_on_rss_and_evil_reload_on_rss_replace_the_worker() {
+    for (option, log) in [
+        ("--reload-on-rss", "is recycled: RSS"),
+        ("--evil-reload-on-rss", "EVIL RELOAD ON WORKER"),
+    ] {
+        let (p, port) = start_args(&[], &[option, "1", "--min-worker-lifetime", "0"]);
+        assert!(p.wait_log("spawned emperor worker 1", Duration::from_secs(20)));
+        let first = worker_pids(p.pid());
+        assert!(
+            p.wait_log(log, Duration::from_secs(15)),
+            "{option}:\n{}",
+            p.log()
+        );
+        let replaced = support::wait_for(Duration::from_secs(15), || {
+            let now = worker_pids(p.pid());
+            (!now.is_empty() && now.iter().all(|pid| !first.contains(pid))).then_some(())
+        });
+        assert!(replaced.is_some(), "{option}:\n{}", p.log());
+        let served = support::wait_for(Duration::from_secs(10), || request(port).ok());
+        assert_eq!(served.as_deref(), Some("v1\n"));
+        finish(p);
+    }
+}
