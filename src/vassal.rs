@@ -425,6 +425,22 @@ fn log_settings(
             )),
         }
     }
+    if syslog.is_none()
+        && let Some(item) = effective.items("log-syslog").first()
+    {
+        let ident = item.value.render();
+        let ident = if ident.is_empty() || ident == "true" {
+            String::new()
+        } else {
+            ident
+        };
+        if let log::Target::Syslog { ident, facility } =
+            log::Target::parse(&format!("syslog:{ident}"))
+                .map_err(|e| format!("{}: `log-syslog`: {e}", item.origin))?
+        {
+            syslog = Some((ident.unwrap_or_default(), facility));
+        }
+    }
     if file.is_some() && syslog.is_some() {
         warnings.push(
             "`logger`: with both a file and syslog, this program's lines go to syslog and what the app prints to the file".to_owned(),
@@ -467,13 +483,17 @@ fn log_settings(
         maxsize: effective.number("log-maxsize").filter(|n| *n > 0),
         backupname: effective.text("log-backupname").map(|p| ctx.cwd.join(p)),
         touch_reopen: paths("touch-logreopen"),
+        touch_rotate: paths("touch-logrotate"),
         syslog,
         requests,
     };
-    if settings.file.is_none() && (settings.maxsize.is_some() || !settings.touch_reopen.is_empty())
+    if settings.file.is_none()
+        && (settings.maxsize.is_some()
+            || !settings.touch_reopen.is_empty()
+            || !settings.touch_rotate.is_empty())
     {
         warnings.push(
-            "`log-maxsize` and `touch-logreopen` need a log file (`logto`): ignored".to_owned(),
+            "`log-maxsize`, `touch-logreopen` and `touch-logrotate` need a log file (`logto`): ignored".to_owned(),
         );
     }
     Ok((settings, warnings))

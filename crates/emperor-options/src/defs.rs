@@ -673,7 +673,7 @@ pub const OPTIONS: &[OptionDef] = &[
         .arg(Arg::Optional)
         .scope(Scope::Both)
         .doc("prefix log lines with the date, or with a strftime format given as the value")
-        .planned(),
+        .implemented(),
     opt("disable-logging", Kind::Flag)
         .short('L')
         .doc("do not log requests (errors are still logged)")
@@ -694,45 +694,45 @@ pub const OPTIONS: &[OptionDef] = &[
         .implemented(),
     opt("log-slow", Kind::Int)
         .doc("log requests slower than this many milliseconds even when `disable-logging` is set")
-        .planned(),
+        .implemented(),
     opt("log-big", Kind::Size)
         .doc("log responses bigger than this many bytes even when `disable-logging` is set")
-        .planned(),
+        .implemented(),
     opt("log-x-forwarded-for", Kind::Flag)
         .doc("log the client address from X-Forwarded-For instead of the peer's")
         .implemented(),
     opt("log-master", Kind::Flag)
         .doc("have the master write every log line, the workers passing theirs to it")
-        .planned()
+        .noop("workers write their own lines to the shared log with one write each: lines never interleave, no relay is needed")
         .master(),
     opt("log-reopen", Kind::Flag)
         .doc("reopen the log file on reload (for logrotate)")
-        .planned(),
+        .noop("a reload always reopens the log file by path"),
     opt("touch-logreopen", Kind::List)
         .doc("reopen the log file when this file's modification time changes")
-        .planned()
+        .implemented()
         .master(),
     opt("log-maxsize", Kind::Size)
         .doc("rotate the log file when it grows past this many bytes")
-        .planned()
+        .implemented()
         .master(),
     opt("log-backupname", Kind::Str)
         .doc("name the rotated log file gets (default: the log file name and a timestamp)")
-        .planned(),
+        .implemented(),
     opt("logger", Kind::List)
         .scope(Scope::Both)
-        .doc("add a log target: `file:PATH`, `syslog[:ident]` or `stdio`, optionally named first")
-        .planned()
+        .doc("log target: `file:PATH`, `syslog[:ident[,facility]]` or `stdio` (named loggers are ignored: no `log-route`)")
+        .implemented()
         .master(),
     opt("req-logger", Kind::List)
         .aliases(&["logger-req"])
         .doc("log target for request lines only (`file:PATH`, `syslog[:ident]`, `stdio`)")
-        .planned()
+        .implemented()
         .master(),
     opt("log-syslog", Kind::List)
         .arg(Arg::Optional)
-        .doc("log to syslog, with an optional ident")
-        .planned()
+        .doc("log to syslog, with an optional ident (as `logger = syslog:IDENT`)")
+        .implemented()
         .master(),
     // --- static files ---
     opt("check-static", Kind::List)
@@ -1378,8 +1378,8 @@ pub const OPTIONS: &[OptionDef] = &[
         .unsupported("there is no spooler: tasks will not run")
         .master(),
     opt("touch-logrotate", Kind::List)
-        .doc("rotate the log when this file changes")
-        .unsupported("the log will not be rotated; use `log-maxsize` or `touch-logreopen`")
+        .doc("rotate the log file (as `log-maxsize` does) when this file's modification time changes")
+        .implemented()
         .master(),
     opt("touch-exec", Kind::List)
         .doc("run a command when a file changes: `FILE COMMAND`")
@@ -2518,7 +2518,7 @@ pub const OPTIONS: &[OptionDef] = &[
         .unsupported("the log file will not be truncated at startup"),
     opt("log-zero", Kind::Flag)
         .doc("log responses without a body even when `disable-logging` is set")
-        .unsupported("responses without a body are not logged specially"),
+        .implemented(),
     opt("log-sendfile", Kind::Flag)
         .arg(Arg::Required)
         .doc("log responses sent with sendfile even when `disable-logging` is set")

@@ -18,4 +18,5 @@ pub mod process;
 pub mod shm;
 pub mod signals;
 pub mod spawn;
+pub mod syslog;
 pub mod time;

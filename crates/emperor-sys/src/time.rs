@@ -57,3 +57,28 @@ pub fn apache_time(secs: u64) -> String {
         String::from_utf8_lossy(&buf[..n]).into_owned()
     }
 }
+
+/// `strftime(3)` of `secs` in local time with a user's format (`log-date = FORMAT`). A format
+/// with a NUL byte, or one whose output exceeds 512 bytes, gives an empty string (as uWSGI's
+/// bounded buffer would truncate to nothing).
+pub fn strftime(format: &str, secs: u64) -> String {
+    let Ok(format) = std::ffi::CString::new(format) else {
+        return String::new();
+    };
+    let t = libc::time_t::try_from(secs).unwrap_or(0);
+    // SAFETY: as in `ctime`: plain data, a NUL-terminated format, a bounded buffer.
+    unsafe {
+        let mut tm: libc::tm = std::mem::zeroed();
+        if libc::localtime_r(&raw const t, &raw mut tm).is_null() {
+            return secs.to_string();
+        }
+        let mut buf = [0u8; 512];
+        let n = libc::strftime(
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            format.as_ptr(),
+            &raw const tm,
+        );
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    }
+}

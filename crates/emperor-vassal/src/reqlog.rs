@@ -4,9 +4,14 @@
 //! `proto`, `status`, `size` (body bytes), `rsize` (all bytes), `hsize`, `headers`, `msecs`,
 //! `micros`, `time` (unix), `ctime`, `ltime` (Apache style), `referer`, `uagent`, `host`,
 //! `pid`, `wid`, `core`, `vars`, `pktsize`, and `var.NAME` for any request variable. An
-//! unknown name is written as it stands. `disable-logging` turns request lines off, except
-//! 4xx and 5xx responses when `log-4xx` / `log-5xx` are set; `log-x-forwarded-for` shows the
-//! first `X-Forwarded-For` address as `addr`.
+//! unknown name is written as it stands. `log-x-forwarded-for` shows the first
+//! `X-Forwarded-For` address as `addr`.
+//!
+//! Conditional logging is uWSGI's (`log_request` in `core/logging.c`): a request matching any
+//! of `log-4xx`, `log-5xx`, `log-slow N` (took N ms or more), `log-big N` (a body of N bytes or
+//! more) or `log-zero` (an empty body) is always logged; any other request is logged unless
+//! `disable-logging` is set. The filters therefore only matter with `disable-logging`: with
+//! it, exactly the matching requests are logged.
 
 use emperor_proto::app::Vars;
 
@@ -51,6 +56,12 @@ pub struct RequestLog {
     pub log_5xx: bool,
     /// `log-x-forwarded-for`.
     pub x_forwarded_for: bool,
+    /// `log-slow`: log requests that took this many milliseconds or more.
+    pub slow_ms: Option<u64>,
+    /// `log-big`: log responses whose body has this many bytes or more.
+    pub big: Option<u64>,
+    /// `log-zero`: log responses without a body.
+    pub zero: bool,
 }
 
 /// What is kept of a request for its log line (taken before the app consumes the request).
@@ -101,7 +112,12 @@ impl RequestLog {
 
     /// Whether any request can be logged at all.
     pub fn enabled(&self) -> bool {
-        !self.disabled || self.log_4xx || self.log_5xx
+        !self.disabled
+            || self.log_4xx
+            || self.log_5xx
+            || self.slow_ms.is_some()
+            || self.big.is_some()
+            || self.zero
     }
 
     /// Takes what the line needs from the request.
@@ -146,9 +162,12 @@ impl RequestLog {
 
     /// The line for a finished request, or `None` when it is not to be logged.
     pub fn line(&self, c: &Captured, d: &Done) -> Option<String> {
-        let error_logged =
-            (self.log_4xx && (400..500).contains(&d.status)) || (self.log_5xx && d.status >= 500);
-        if self.disabled && !error_logged {
+        let flagged = (self.zero && d.body_bytes == 0)
+            || self.slow_ms.is_some_and(|ms| d.micros / 1000 >= ms)
+            || (self.log_4xx && (400..500).contains(&d.status))
+            || (self.log_5xx && (500..600).contains(&d.status))
+            || self.big.is_some_and(|b| d.body_bytes >= b);
+        if self.disabled && !flagged {
             return None;
         }
         let hsize = d.sent.saturating_sub(d.body_bytes);
@@ -351,6 +370,39 @@ mod tests {
             .line(&c, &done(500))
             .is_none()
         );
+    }
+
+    #[test]
+    fn slow_big_and_zero_pick_requests_when_disabled() {
+        let log = RequestLog {
+            disabled: true,
+            slow_ms: Some(100),
+            big: Some(1000),
+            ..RequestLog::new(None)
+        };
+        assert!(log.enabled());
+        let c = log.capture(&vars(), 1);
+        let mut d = done(200);
+        assert!(log.line(&c, &d).is_none(), "fast and small");
+        d.micros = 100_000;
+        assert!(log.line(&c, &d).is_some(), "100 ms");
+        d.micros = 99_999;
+        d.body_bytes = 1000;
+        assert!(log.line(&c, &d).is_some(), "1000 bytes");
+        d.body_bytes = 0;
+        assert!(log.line(&c, &d).is_none(), "empty body without log-zero");
+        let zero = RequestLog {
+            disabled: true,
+            zero: true,
+            ..RequestLog::new(None)
+        };
+        assert!(zero.line(&c, &d).is_some(), "empty body with log-zero");
+        // Without disable-logging every request is logged, filters or not.
+        let all = RequestLog {
+            slow_ms: Some(100),
+            ..RequestLog::new(None)
+        };
+        assert!(all.line(&c, &done(200)).is_some());
     }
 
     #[test]

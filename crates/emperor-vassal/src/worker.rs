@@ -925,7 +925,7 @@ impl Handler<'_> {
                     .sum(),
             };
             if let Some(line) = self.s.request_log.line(captured, &done) {
-                log::line(&line);
+                log::request(&line);
             }
         }
         match outcome {
