@@ -372,6 +372,15 @@ fn logger_and_req_logger_files() {
     p.assert_nothing_left();
 }
 
+/// Removes the fake `/dev/log` at the end of the syslog test, even when it fails.
+struct Remove;
+
+impl Drop for Remove {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file("/dev/log");
+    }
+}
+
 /// `log-syslog IDENT` (as `logger = syslog:IDENT`): this program's lines and the request lines
 /// go to syslog. Needs `/dev/log` free to bind a fake syslog there (skipped otherwise).
 #[test]
@@ -386,12 +395,6 @@ fn syslog_receives_our_lines() {
         eprintln!("skipped: cannot bind /dev/log");
         return;
     };
-    struct Remove;
-    impl Drop for Remove {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_file("/dev/log");
-        }
-    }
     let _remove = Remove;
     sock.set_read_timeout(Some(Duration::from_millis(200)))
         .unwrap();
