@@ -156,6 +156,7 @@ pub fn run(
         log::line(&format!("emperor: error: {e}"));
         return 1;
     }
+    emperor_python::set_log_sink(log::line);
     for warning in log_warnings {
         log::line(&warning);
     }
@@ -466,6 +467,16 @@ fn log_settings(
             )
         }
     };
+    let encoder = |name: &str| -> Result<Option<log::Encoder>, String> {
+        effective
+            .items(name)
+            .first()
+            .map(|i| {
+                log::Encoder::parse(&i.value.render())
+                    .map_err(|e| format!("{}: `{name}`: {e}", i.origin))
+            })
+            .transpose()
+    };
     let paths = |name: &str| -> Vec<std::path::PathBuf> {
         effective
             .items(name)
@@ -486,6 +497,8 @@ fn log_settings(
         touch_rotate: paths("touch-logrotate"),
         syslog,
         requests,
+        encoder: encoder("log-encoder")?,
+        req_encoder: encoder("log-req-encoder")?,
     };
     if settings.file.is_none()
         && (settings.maxsize.is_some()

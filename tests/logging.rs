@@ -415,3 +415,46 @@ fn syslog_receives_our_lines() {
     assert_eq!(p.stop(Duration::from_secs(30)), Some(0));
     p.assert_nothing_left();
 }
+
+/// `log-encoder = json` and `log-req-encoder = json`: every line of the log file is a JSON
+/// object naming the vassal and the worker (journald, Loki); request lines come from workers.
+#[test]
+fn json_log_mode_names_the_vassal_and_worker() {
+    let (p, port) = start(&[
+        "--logto",
+        "app.log",
+        "--log-encoder",
+        "json",
+        "--log-req-encoder",
+        "json",
+    ]);
+    let log = p.dir.path().join("app.log");
+    get(port, "/hello");
+    assert!(wait_file(&log, "GET /hello"), "{}", read(&log));
+    let text = read(&log);
+    let mut requests = 0;
+    // Every line emperor writes (Python's own output, here none, is written as Python prints it).
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}\n{text}"));
+        assert!(v["unix"].as_u64().unwrap() > 1_700_000_000, "{line}");
+        assert!(v["pid"].as_u64().unwrap() > 0, "{line}");
+        assert!(v["vassal"].is_string(), "{line}");
+        if v["msg"].as_str().unwrap().contains("GET /hello") {
+            assert!(
+                v["worker"].as_u64().unwrap() >= 1,
+                "a worker's line: {line}"
+            );
+            requests += 1;
+        }
+    }
+    assert_eq!(requests, 1, "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.contains("\"worker\":0") && l.contains("master process started")),
+        "the master's lines are worker 0:\n{text}"
+    );
+    let mut p = p;
+    assert_eq!(p.stop(Duration::from_secs(30)), Some(0));
+    p.assert_nothing_left();
+}

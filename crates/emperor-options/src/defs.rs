@@ -2469,12 +2469,12 @@ pub const OPTIONS: &[OptionDef] = &[
         .unsupported("logs are written by the master loop")
         .master(),
     opt("log-encoder", Kind::List)
-        .doc("encoder applied to log lines")
-        .unsupported("log encoders are not supported: lines are written as they are")
+        .doc("how log lines are written: `json [TEMPLATE]` (a JSON object naming the vassal and worker) or `format TEMPLATE`")
+        .implemented()
         .master(),
     opt("log-req-encoder", Kind::List)
-        .doc("encoder applied to request log lines")
-        .unsupported("log encoders are not supported: lines are written as they are")
+        .doc("how request lines are written: `json [TEMPLATE]` or `format TEMPLATE`")
+        .implemented()
         .master(),
     opt("worker-log-encoder", Kind::List)
         .doc("encoder applied to log lines, from the workers")

@@ -163,7 +163,7 @@ impl Interpreter {
                 .import("atexit")
                 .and_then(|m| m.call_method0("_run_exitfuncs"));
             if let Err(e) = run {
-                eprintln!("atexit functions raised an exception:");
+                crate::say!("atexit functions raised an exception:");
                 e.display(py);
             }
         });
@@ -257,7 +257,7 @@ impl ConfigInputs {
             }
         };
         if let Some(home) = &setup.home {
-            eprintln!("Set PythonHome to {}", home.display());
+            crate::say!("Set PythonHome to {}", home.display());
         }
         let argv = std::iter::once(setup.program.as_os_str().as_bytes())
             .chain(setup.pyargv.iter().map(String::as_bytes))
@@ -417,9 +417,9 @@ fn status(status: ffi::PyStatus, doing: &str) -> Result<(), Error> {
 
 /// After `Py_InitializeFromConfig`: `sys.path` and the `uwsgi` modules.
 fn finish_setup(py: Python<'_>, setup: &Setup) -> Result<(), Error> {
-    eprintln!("Python version: {}", Python::version_str());
+    crate::say!("Python version: {}", Python::version_str());
     // SAFETY: PyInterpreterState_Get needs the GIL, which this attach scope holds.
-    eprintln!("Python main interpreter initialized at {:p}", unsafe {
+    crate::say!("Python main interpreter initialized at {:p}", unsafe {
         ffi::PyInterpreterState_Get()
     });
     let result = (|| -> PyResult<()> {
@@ -434,7 +434,7 @@ fn finish_setup(py: Python<'_>, setup: &Setup) -> Result<(), Error> {
             }
             for p in matches {
                 path.insert(0, &p)?;
-                eprintln!("added {p} to pythonpath.");
+                crate::say!("added {p} to pythonpath.");
             }
         }
         uwsgi_module::register(py, setup)

@@ -97,3 +97,27 @@ pub use wsgi::{WsgiApp, WsgiSettings};
 /// The version apps see as `uwsgi.version` (bytes, as in uWSGI under Python 3) and in the
 /// environ's `uwsgi.version`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Where this crate's own log lines go ([`set_log_sink`]); standard error by default.
+static LOG_SINK: std::sync::OnceLock<fn(&str)> = std::sync::OnceLock::new();
+
+/// Sends this crate's log lines ("Python version…", "WSGI app 0 … ready", errors about apps)
+/// through the vassal's logger, so `log-date`, `log-encoder` and syslog apply to them too.
+/// Python's own output (tracebacks, `print`) is written by Python to standard error as is.
+pub fn set_log_sink(sink: fn(&str)) {
+    let _ = LOG_SINK.set(sink);
+}
+
+/// Writes one log line through the sink.
+pub(crate) fn log_line(line: &str) {
+    match LOG_SINK.get() {
+        Some(sink) => sink(line),
+        None => eprintln!("{line}"),
+    }
+}
+
+/// `eprintln!`, through the log sink.
+macro_rules! say {
+    ($($arg:tt)*) => { $crate::log_line(&format!($($arg)*)) };
+}
+pub(crate) use say;

@@ -101,7 +101,7 @@ pub(crate) fn load_apps(py: Python<'_>, specs: &[AppSpec], callable: &str) -> Re
         let started = Instant::now();
         let what = describe(&spec.source);
         if !spec.mountpoint.is_empty() {
-            eprintln!("mounting {what} on {}", spec.mountpoint);
+            crate::say!("mounting {what} on {}", spec.mountpoint);
         }
         let found = load_one(py, &spec.source, callable).map_err(|traceback| Error::App {
             app: what.clone(),
@@ -111,7 +111,7 @@ pub(crate) fn load_apps(py: Python<'_>, specs: &[AppSpec], callable: &str) -> Re
         let entries = match found {
             Found::One(app) => vec![(spec.mountpoint.clone(), app)],
             Found::Many(apps) => {
-                eprintln!("found a multiapp module...");
+                crate::say!("found a multiapp module...");
                 apps
             }
         };
@@ -122,7 +122,7 @@ pub(crate) fn load_apps(py: Python<'_>, specs: &[AppSpec], callable: &str) -> Re
             if is_default {
                 default = Some(id);
             }
-            eprintln!(
+            crate::say!(
                 "WSGI app {id} (mountpoint='{mountpoint}') ready in {} seconds on interpreter {interpreter:p} pid: {}{}",
                 started.elapsed().as_secs(),
                 std::process::id(),
@@ -237,7 +237,7 @@ fn applications<'py>(module: &Bound<'py, PyModule>) -> Result<Option<MountedApps
         } else if let Ok(b) = key.cast::<PyBytes>() {
             String::from_utf8_lossy(b.as_bytes()).into_owned()
         } else {
-            eprintln!("applications dictionary key must be a string, skipping.");
+            crate::say!("applications dictionary key must be a string, skipping.");
             continue;
         };
         // A string value names a callable of the module.
@@ -245,14 +245,14 @@ fn applications<'py>(module: &Bound<'py, PyModule>) -> Result<Option<MountedApps
             Ok(name) => match module.getattr(name) {
                 Ok(app) => app,
                 Err(_) => {
-                    eprintln!("skipping broken app {mountpoint}");
+                    crate::say!("skipping broken app {mountpoint}");
                     continue;
                 }
             },
             Err(_) => value,
         };
         if !app.is_callable() {
-            eprintln!("skipping broken app {mountpoint}");
+            crate::say!("skipping broken app {mountpoint}");
             continue;
         }
         apps.push((mountpoint, app));

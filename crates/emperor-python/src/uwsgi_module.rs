@@ -190,7 +190,7 @@ pub(crate) fn run_postfork(py: Python<'_>) {
     if let Some(hook) = hook
         && let Err(e) = hook.call0()
     {
-        eprintln!("uwsgi.post_fork_hook raised an exception:");
+        crate::say!("uwsgi.post_fork_hook raised an exception:");
         e.display(py);
     }
 }

@@ -165,13 +165,13 @@ impl WsgiApp {
         let (environ, app) = match self.environ(py, &vars, body) {
             Ok(built) => built,
             Err(e) => {
-                eprintln!("failed to build the WSGI environ of {}:", label(&vars));
+                crate::say!("failed to build the WSGI environ of {}:", label(&vars));
                 e.display(py);
                 return answer_500(py, out, Outcome::Exception);
             }
         };
         let Some(app) = app else {
-            eprintln!("--- no python application found, check your startup logs for errors ---");
+            crate::say!("--- no python application found, check your startup logs for errors ---");
             return answer_500(py, out, Outcome::Done);
         };
         // SAFETY: `out` stays valid until this function returns, and is not used directly
@@ -328,7 +328,7 @@ fn run(
         (Err(failure), Ok(())) => failed(py, start_response, failure, vars),
         (Err(failure), Err(close_error)) => {
             let outcome = failed(py, start_response, failure, vars);
-            eprintln!("close() of the response of {} raised too:", label(vars));
+            crate::say!("close() of the response of {} raised too:", label(vars));
             close_error.display(py);
             outcome
         }
@@ -460,7 +460,7 @@ fn failed(
     match failure {
         // The app let our own `write()` error propagate: the client is gone, not the app.
         Failure::Python(e) if client_gone => {
-            eprintln!(
+            crate::say!(
                 "{} during {} (the client went away)",
                 e.value(py),
                 label(vars)
@@ -468,7 +468,7 @@ fn failed(
             return Outcome::ClientGone;
         }
         Failure::Gone(e) => {
-            eprintln!(
+            crate::say!(
                 "write error during {}: {e} (the client went away)",
                 label(vars)
             );

@@ -141,6 +141,10 @@ pub struct Settings {
     pub syslog: Option<(String, i32)>,
     /// `req-logger`: where request lines go (default: with the other lines).
     pub requests: Option<Target>,
+    /// `log-encoder`: how this program's lines are written (`json`, `format`).
+    pub encoder: Option<Encoder>,
+    /// `log-req-encoder`: how request lines are written.
+    pub req_encoder: Option<Encoder>,
 }
 
 static SETTINGS: OnceLock<Settings> = OnceLock::new();
@@ -157,6 +161,7 @@ static TOUCHED: Mutex<Vec<Option<SystemTime>>> = Mutex::new(Vec::new());
 /// the log file onto descriptors 1 and 2, the request log file, syslog, and the shared reopen
 /// generation. `name` is the syslog identity when none is given.
 pub fn configure(mut settings: Settings, name: &str) -> Result<(), String> {
+    let _ = VASSAL.set(name.to_owned());
     if let Some(path) = &settings.file {
         open_onto_stdio(path)
             .map_err(|e| format!("failed to open log file `{}`: {e}", path.display()))?;
@@ -194,13 +199,24 @@ pub fn configure(mut settings: Settings, name: &str) -> Result<(), String> {
 /// `logger = syslog`, in a single write.
 pub fn line(message: &str) {
     let settings = SETTINGS.get();
+    let encoded;
+    let message = match settings.and_then(|s| s.encoder.as_ref()) {
+        Some(encoder) => {
+            encoded = encoder.encode(message);
+            encoded.as_str()
+        }
+        None => message,
+    };
     if let Some((_, _)) = settings.and_then(|s| s.syslog.as_ref()) {
         emperor_sys::syslog::info(message);
         return;
     }
     refresh();
     let mut buf = Vec::with_capacity(message.len() + 32);
-    if let Some(date) = settings.and_then(|s| s.date.as_ref()) {
+    if let Some(date) = settings
+        .filter(|s| s.encoder.is_none())
+        .and_then(|s| s.date.as_ref())
+    {
         buf.extend_from_slice(date.prefix(emperor_sys::time::unix_now()).as_bytes());
     }
     buf.extend_from_slice(message.as_bytes());
@@ -212,6 +228,14 @@ pub fn line(message: &str) {
 /// the `log-date` prefix: a request line carries its own time, as in uWSGI).
 pub fn request(message: &str) {
     let settings = SETTINGS.get();
+    let encoded;
+    let message = match settings.and_then(|s| s.req_encoder.as_ref()) {
+        Some(encoder) => {
+            encoded = encoder.encode(message);
+            encoded.as_str()
+        }
+        None => message,
+    };
     let target = settings.and_then(|s| s.requests.as_ref());
     let syslog = matches!(target, Some(Target::Syslog { .. }))
         || (target.is_none() && settings.is_some_and(|s| s.syslog.is_some()));
@@ -464,5 +488,156 @@ mod tests {
         assert!(Target::parse("syslog:app,nope").is_err());
         assert!(Target::parse("applogger stdio").is_err());
         assert!(Target::parse("rsyslog:host:514").is_err());
+    }
+}
+
+/// `log-encoder` / `log-req-encoder`: how a line is written. uWSGI's `format` and `json`
+/// encoders with their template variables (`${msg}`, `${msgnl}`, `${unix}`, `${millis}`,
+/// `${micros}`, `${strftime:FMT}`), plus ours: `${vassal}`, `${worker}` (0 in the master) and
+/// `${pid}`. With `json`, `${msg}` is escaped for a JSON string; `json` alone is a JSON object
+/// naming the vassal and the worker in every line (for journald, Loki…).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Encoder {
+    json: bool,
+    template: String,
+}
+
+/// The template of a bare `json` encoder.
+const DEFAULT_JSON: &str =
+    r#"{"unix":${unix},"vassal":"${vassal}","worker":${worker},"pid":${pid},"msg":"${msg}"}"#;
+
+impl Encoder {
+    /// Parses `json [TEMPLATE]` or `format TEMPLATE` (an encoder name with `:logger` is
+    /// accepted; the logger name is ignored, as there are no named loggers).
+    pub fn parse(value: &str) -> Result<Encoder, String> {
+        let value = value.trim();
+        let (name, template) = value.split_once(' ').unwrap_or((value, ""));
+        let name = name.split(':').next().unwrap_or(name);
+        match name {
+            "json" => Ok(Encoder {
+                json: true,
+                template: if template.trim().is_empty() {
+                    DEFAULT_JSON.to_owned()
+                } else {
+                    template.to_owned()
+                },
+            }),
+            "format" if !template.trim().is_empty() => Ok(Encoder {
+                json: false,
+                template: template.to_owned(),
+            }),
+            "format" => {
+                Err("`format` needs a template, e.g. `format [${strftime:%H:%M}] ${msg}`".into())
+            }
+            other => Err(format!(
+                "encoder `{other}` is not supported: `json [TEMPLATE]` and `format TEMPLATE` are"
+            )),
+        }
+    }
+
+    /// The encoded line (without its newline).
+    pub fn encode(&self, message: &str) -> String {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let msg = if self.json {
+            json_escape(message)
+        } else {
+            message.to_owned()
+        };
+        let mut out = String::with_capacity(self.template.len() + message.len());
+        let mut rest = self.template.as_str();
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let Some(end) = rest[start..].find('}') else {
+                out.push_str(&rest[start..]);
+                rest = "";
+                break;
+            };
+            let var = &rest[start + 2..start + end];
+            match var {
+                "msg" => out.push_str(&msg),
+                "msgnl" => {
+                    out.push_str(&msg);
+                    out.push_str(if self.json { "\\n" } else { "\n" });
+                }
+                "unix" => out.push_str(&now.as_secs().to_string()),
+                "millis" => out.push_str(&now.as_millis().to_string()),
+                "micros" => out.push_str(&now.as_micros().to_string()),
+                "pid" => out.push_str(&std::process::id().to_string()),
+                "worker" => out.push_str(&WORKER.load(Ordering::Relaxed).to_string()),
+                "vassal" => {
+                    let name = VASSAL.get().map_or("", String::as_str);
+                    out.push_str(&if self.json {
+                        json_escape(name)
+                    } else {
+                        name.to_owned()
+                    });
+                }
+                _ => match var.strip_prefix("strftime:") {
+                    Some(format) => {
+                        out.push_str(&emperor_sys::time::strftime(format, now.as_secs()));
+                    }
+                    None => {
+                        out.push_str("${");
+                        out.push_str(var);
+                        out.push('}');
+                    }
+                },
+            }
+            rest = &rest[start + end + 1..];
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+fn json_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                use std::fmt::Write as _;
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// This process's worker id for `${worker}` (0: the master).
+static WORKER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+/// The vassal's name for `${vassal}`.
+static VASSAL: OnceLock<String> = OnceLock::new();
+
+/// Called by a worker right after the fork: `${worker}` names it from now on.
+pub fn set_worker(id: u32) {
+    WORKER.store(id, Ordering::Relaxed);
+}
+
+#[cfg(test)]
+mod encoder_tests {
+    use super::*;
+
+    #[test]
+    fn json_and_format_encoders() {
+        let e = Encoder::parse("json").unwrap();
+        let line = e.encode("a \"quoted\"\tline");
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["msg"], "a \"quoted\"\tline");
+        assert!(v["unix"].as_u64().unwrap() > 1_700_000_000);
+        assert!(v["worker"].is_u64() && v["pid"].is_u64());
+        let e = Encoder::parse(r#"json {"m": "${msg}", "x": 1}"#).unwrap();
+        assert_eq!(e.encode("hi\n"), r#"{"m": "hi\n", "x": 1}"#);
+        let e = Encoder::parse("format [${unknown}] ${msg}").unwrap();
+        assert_eq!(e.encode("x"), "[${unknown}] x");
+        assert!(Encoder::parse("gzip").is_err());
+        assert!(Encoder::parse("format").is_err());
     }
 }

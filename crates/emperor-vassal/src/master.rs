@@ -1509,6 +1509,7 @@ impl<R: Runtime> Master<R> {
 
     /// In the forked child: set up and run the worker. Returns its exit code.
     fn become_worker(&mut self, id: u32, master_pid: i32) -> i32 {
+        log::set_worker(id);
         // The emperor link and config belong to the master: a worker holding them would hide
         // the master's death from the emperor (no EOF).
         self.link = None;
