@@ -328,6 +328,7 @@ pub fn run(
             .filter(|s| *s > 0)
             .map(Duration::from_secs),
         die_on_idle: effective.flag("die-on-idle"),
+        reload_mercy: effective.number("reload-mercy").map(Duration::from_secs),
         py_autoreload: effective
             .number("py-autoreload")
             .filter(|s| *s > 0)

@@ -1085,3 +1085,35 @@ fn reload_on_rss_and_evil_reload_on_rss_replace_the_worker() {
         finish(p);
     }
 }
+
+/// `reload-mercy`: an attached daemon that ignores SIGTERM is killed after it, not after the
+/// workers' (long) mercy.
+#[test]
+fn reload_mercy_bounds_a_stubborn_daemon() {
+    let (mut p, _port) = start_args(
+        &[],
+        &[
+            "--attach-daemon",
+            "trap '' TERM; while true; do sleep 1; done",
+            "--reload-mercy",
+            "1",
+            "--worker-reload-mercy",
+            "30",
+        ],
+    );
+    assert!(p.wait_log("spawned daemon", Duration::from_secs(20)));
+    std::thread::sleep(Duration::from_millis(500));
+    let started = std::time::Instant::now();
+    assert_eq!(p.stop(Duration::from_secs(20)), Some(0), "{}", p.log());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "the stop took {:?}",
+        started.elapsed()
+    );
+    assert!(
+        p.log().contains("did not stop within `reload-mercy`"),
+        "{}",
+        p.log()
+    );
+    p.assert_nothing_left();
+}

@@ -371,8 +371,8 @@ pub const OPTIONS: &[OptionDef] = &[
         .noop("workers always die with their master (PR_SET_PDEATHSIG)"),
     opt("reload-mercy", Kind::Int)
         .scope(Scope::Both)
-        .doc("seconds processes get to exit on a reload or stop before they are killed")
-        .planned(),
+        .doc("seconds attached daemons (vassal) or vassals (emperor) get to stop before they are killed")
+        .implemented(),
     opt("worker-reload-mercy", Kind::Int)
         .default("60")
         .doc("seconds a worker gets to finish its request on a reload or stop")

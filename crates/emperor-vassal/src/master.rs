@@ -132,6 +132,8 @@ pub struct Master<R: Runtime> {
     cheaper: Option<CheaperState>,
     /// FIFO `p`: the workers are stopped.
     paused: bool,
+    /// When attached daemons still running after a stop or reload get SIGKILL.
+    daemons_kill_at: Option<Instant>,
     /// `py-autoreload`: when the modules were last looked at, and their modification times.
     autoreload: Option<(
         Instant,
@@ -203,6 +205,8 @@ pub struct MasterOptions {
     /// `py-autoreload`: every this often, a graceful reload when a module the master loaded
     /// changed on disk.
     pub py_autoreload: Option<Duration>,
+    /// `reload-mercy`: how long attached daemons get to stop (default: `worker-reload-mercy`).
+    pub reload_mercy: Option<Duration>,
 }
 
 /// A daemon given by `smart-attach-daemon[2]` or `attach-daemon2`.
@@ -447,6 +451,7 @@ fn start<R: Runtime>(
         active,
         autoreload: None,
         paused: false,
+        daemons_kill_at: None,
         cheaper: cheaper_settings.map(|settings| CheaperState {
             settings,
             busy_ticks: 0,
@@ -784,6 +789,13 @@ impl<R: Runtime> Master<R> {
         for daemon in self.daemons.iter().filter(|d| !d.survives_reload()) {
             daemon.signal(SIGTERM);
         }
+        self.daemons_kill_at = Some(
+            Instant::now()
+                + self
+                    .options
+                    .reload_mercy
+                    .unwrap_or(self.settings.reload_mercy),
+        );
         for slot in &mut self.slots {
             slot.respawn_at = None;
             if let Some(pid) = slot.pid {
@@ -1098,6 +1110,15 @@ impl<R: Runtime> Master<R> {
         }
         for daemon in &self.daemons {
             daemon.signal(SIGTERM);
+        }
+        if self.daemons_kill_at.is_none() {
+            self.daemons_kill_at = Some(
+                Instant::now()
+                    + self
+                        .options
+                        .reload_mercy
+                        .unwrap_or(self.settings.reload_mercy),
+            );
         }
     }
 
@@ -1631,8 +1652,19 @@ impl<R: Runtime> Master<R> {
                     let _ = process::kill(pid, SIGKILL);
                 }
             }
+        }
+        // `reload-mercy`: attached daemons get this long (else the workers' mercy).
+        if self.daemons_kill_at.is_some_and(|at| at <= now) {
+            self.daemons_kill_at = None;
+            let reloading = matches!(self.phase, Phase::Reloading { .. });
             for daemon in &self.daemons {
-                daemon.signal(SIGKILL);
+                if !(reloading && daemon.survives_reload()) && daemon.pid.is_some() {
+                    log::line(&format!(
+                        "daemon `{}` did not stop within `reload-mercy`: SIGKILL",
+                        daemon.cmd
+                    ));
+                    daemon.signal(SIGKILL);
+                }
             }
         }
     }

@@ -131,7 +131,11 @@ fn strict_mode() {
         ),
         ("strict last still applies", "harakari = 30\nstrict", 1),
         ("strict = false", "strict = false\nharakari = 30", 0),
-        ("strict and a planned option", "strict\nreload-mercy = 2", 1),
+        (
+            "strict and a planned option",
+            "strict\nmax-worker-lifetime-delta = 2",
+            1,
+        ),
     ];
     let sb = Sandbox::new();
     let mut table = String::new();
