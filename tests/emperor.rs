@@ -7,14 +7,13 @@
 
 mod support;
 
-use std::collections::BTreeMap;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{Proc, free_port, wait_for};
+use support::{Proc, alive, descendants, free_port, wait_for};
 
 /// A running emperor over a fresh vassal directory.
 struct Emperor {
@@ -100,6 +99,23 @@ impl Emperor {
         })
     }
 
+    /// Drops `app.ini` serving tests/apps/version.py with a stats socket (so the emperor
+    /// stats carry its workers) and `extra` lines; waits until it answers; returns its port.
+    fn app_with_stats(&self, extra: &str) -> u16 {
+        let port = free_port();
+        let stats = self.vassals.parent().unwrap().join("app-stats.sock");
+        self.write(
+            "app.ini",
+            &vassal_ini(
+                port,
+                "version.py",
+                &format!("stats = {}\n{extra}", stats.display()),
+            ),
+        );
+        wait_body(port, "version=", Duration::from_secs(20));
+        port
+    }
+
     fn write(&self, file: &str, text: &str) -> PathBuf {
         let path = self.vassals.join(file);
         std::fs::write(&path, text).unwrap();
@@ -151,27 +167,17 @@ fn wait_body(port: u16, needle: &str, limit: Duration) -> String {
 /// The live (non-zombie) children of the test process: with the test as a subreaper, every
 /// process an emperor leaves behind ends up here.
 fn live_children() -> Vec<(i32, String)> {
-    let me = std::process::id().to_string();
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        let Some(rest) = stat.rsplit_once(") ").map(|(_, r)| r) else {
-            continue;
-        };
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        if fields.get(1) == Some(&me.as_str()) && fields[0] != "Z" {
-            let cmd = std::fs::read_to_string(entry.path().join("cmdline"))
+    let me = i32::try_from(std::process::id()).unwrap();
+    support::child_pids(me)
+        .into_iter()
+        .filter(|pid| alive(*pid))
+        .map(|pid| {
+            let cmd = std::fs::read_to_string(format!("/proc/{pid}/cmdline"))
                 .unwrap_or_default()
                 .replace('\0', " ");
-            out.push((pid, cmd));
-        }
-    }
-    out
+            (pid, cmd)
+        })
+        .collect()
 }
 
 fn assert_no_strays() {
@@ -188,45 +194,6 @@ fn assert_no_strays() {
         }
         panic!("processes left behind: {strays:?}");
     }
-}
-
-/// The pids of every descendant of `pid`.
-fn descendants(pid: i32) -> Vec<i32> {
-    let mut parents: BTreeMap<i32, Vec<i32>> = BTreeMap::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(child) = entry.file_name().to_string_lossy().parse::<i32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        let Some(rest) = stat.rsplit_once(") ").map(|(_, r)| r) else {
-            continue;
-        };
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        if fields[0] == "Z" {
-            continue;
-        }
-        if let Ok(ppid) = fields[1].parse::<i32>() {
-            parents.entry(ppid).or_default().push(child);
-        }
-    }
-    let mut out = Vec::new();
-    let mut todo = vec![pid];
-    while let Some(p) = todo.pop() {
-        for c in parents.get(&p).into_iter().flatten() {
-            out.push(*c);
-            todo.push(*c);
-        }
-    }
-    out
-}
-
-fn alive(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
-        s.rsplit_once(") ")
-            .is_some_and(|(_, r)| !r.starts_with('Z'))
-    })
 }
 
 fn rss_kb(pid: i32) -> u64 {
@@ -611,24 +578,7 @@ fn churn_of_200_files() {
 #[test]
 fn stats_json_shape() {
     let emperor = Emperor::start("");
-    let port = free_port();
-    emperor.write(
-        "app.ini",
-        &vassal_ini(
-            port,
-            "version.py",
-            &format!(
-                "stats = {}",
-                emperor
-                    .vassals
-                    .parent()
-                    .unwrap()
-                    .join("app-stats.sock")
-                    .display()
-            ),
-        ),
-    );
-    wait_body(port, "version=", Duration::from_secs(20));
+    let port = emperor.app_with_stats("");
     let v = wait_for(Duration::from_secs(10), || {
         emperor.vassal("app").filter(|v| v["workers"].is_object())
     })
@@ -734,17 +684,7 @@ fn sd_notify_messages() {
 #[test]
 fn emperor_metrics_and_stats_table() {
     let emperor = Emperor::start("stats-http = true");
-    let port = free_port();
-    let vassal_stats = emperor.vassals.parent().unwrap().join("app-stats.sock");
-    emperor.write(
-        "app.ini",
-        &vassal_ini(
-            port,
-            "version.py",
-            &format!("stats = {}", vassal_stats.display()),
-        ),
-    );
-    wait_body(port, "version=", Duration::from_secs(20));
+    emperor.app_with_stats("");
     emperor.wait_state("app", "running", Duration::from_secs(10));
     let request = |path: &str| {
         let mut s = std::os::unix::net::UnixStream::connect(&emperor.stats).unwrap();
@@ -797,18 +737,8 @@ fn emperor_metrics_and_stats_table() {
 #[test]
 fn emperor_stats_command_shows_every_vassal() {
     let emperor = Emperor::start("");
-    let port = free_port();
-    let vassal_stats = emperor.vassals.parent().unwrap().join("app-stats.sock");
-    emperor.write(
-        "app.ini",
-        &vassal_ini(
-            port,
-            "version.py",
-            &format!("stats = {}\nprocesses = 2", vassal_stats.display()),
-        ),
-    );
+    emperor.app_with_stats("processes = 2");
     emperor.write("broken.ini", "[uwsgi]\nprocesses = lots\n");
-    wait_body(port, "version=", Duration::from_secs(20));
     emperor.wait_state("broken", "bad-config", Duration::from_secs(20));
     let table = wait_for(Duration::from_secs(10), || {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_emperor"))

@@ -191,14 +191,7 @@ fn touch_reload_on_the_config_file_reloads() {
 }
 
 fn worker_pids(master: i32) -> Vec<i32> {
-    let out = std::process::Command::new("ps")
-        .args(["-o", "pid=", "--ppid", &master.to_string()])
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .filter_map(|p| p.parse().ok())
-        .collect()
+    support::child_pids(master)
 }
 
 #[test]
@@ -387,12 +380,7 @@ fn attach_daemon_is_respawned_and_stopped_with_its_children() {
             .filter_map(|x| x.parse().ok())
             .collect()
     };
-    let alive = |pid: i32| {
-        std::path::Path::new(&format!("/proc/{pid}")).exists()
-            && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                .unwrap_or_default()
-                .contains(") Z ")
-    };
+    let alive = support::alive;
     assert!(
         support::wait_for(Duration::from_secs(20), || (pids("pids").len() == 1)
             .then_some(()))
@@ -623,12 +611,7 @@ fn cheaper_scales_up_under_load_and_back() {
         "--cheaper-overload",
         "1",
     ]);
-    let live_workers = |p: &Proc| {
-        let children =
-            std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children", pid = p.pid()))
-                .unwrap_or_default();
-        children.split_whitespace().count()
-    };
+    let live_workers = |p: &Proc| worker_pids(p.pid()).len();
     assert_eq!(support::http_get(port, "/?0").status, 200);
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(live_workers(&p), 1, "one worker at rest:\n{}", p.log());
@@ -979,12 +962,7 @@ fn smart_attach_daemon_survives_reloads_and_is_supervised() {
     let pidfile = p.dir.path().join("daemon.pid");
     let read_pid =
         || -> Option<i32> { std::fs::read_to_string(&pidfile).ok()?.trim().parse().ok() };
-    let alive = |pid: i32| {
-        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
-            s.rsplit_once(") ")
-                .is_some_and(|(_, r)| !r.starts_with('Z'))
-        })
-    };
+    let alive = support::alive;
     let first = support::wait_for(Duration::from_secs(20), || read_pid().filter(|p| alive(*p)))
         .unwrap_or_else(|| panic!("no daemon:\n{}", p.log()));
     p.signal("HUP");

@@ -73,14 +73,7 @@ fn fd_targets(pid: i32) -> Vec<String> {
 }
 
 fn children(pid: i32) -> Vec<i32> {
-    let out = std::process::Command::new("ps")
-        .args(["-o", "pid=", "--ppid", &pid.to_string()])
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .filter_map(|p| p.parse().ok())
-        .collect()
+    support::child_pids(pid)
 }
 
 impl Emperor {

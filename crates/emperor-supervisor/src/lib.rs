@@ -24,7 +24,7 @@
 //!   STOPPING=1, and WATCHDOG=1 from this loop when `WATCHDOG_USEC` is set.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -722,38 +722,57 @@ async fn accept_stats(listener: Option<&StatsListener>) -> Option<StatsConn> {
     }
 }
 
-fn bind_stats(addr: &str, chmod: Option<u32>) -> Result<StatsListener, String> {
-    let fail = |e: std::io::Error| format!("cannot bind the emperor stats socket `{addr}`: {e}");
+/// A listening socket bound from a uWSGI address: `HOST:PORT` (empty host: every
+/// interface), `@abstract`, or a UNIX path (a stale socket there is replaced, anything else
+/// refused).
+pub(crate) enum Bound {
+    Tcp(std::os::fd::OwnedFd),
+    /// The UNIX socket's path, when it has one (to remove on exit).
+    Unix(std::os::fd::OwnedFd, Option<PathBuf>),
+}
+
+/// Binds `addr` (see [`Bound`]) with `backlog`; `unix_mode` is applied to a UNIX path.
+pub(crate) fn bind_address(
+    addr: &str,
+    backlog: u32,
+    unix_mode: Option<u32>,
+) -> std::io::Result<Bound> {
     if let Some(name) = addr.strip_prefix('@') {
-        let fd = emperor_sys::net::bind_abstract(name, 128).map_err(fail)?;
-        let std = std::os::unix::net::UnixListener::from(fd);
-        std.set_nonblocking(true).map_err(fail)?;
-        let l = tokio::net::UnixListener::from_std(std).map_err(fail)?;
-        log(&format!("[emperor] stats server on @{name}"));
-        return Ok(StatsListener::Unix(l, None));
+        return Ok(Bound::Unix(
+            emperor_sys::net::bind_abstract(name, backlog)?,
+            None,
+        ));
     }
-    if addr.contains(':') && !addr.starts_with('/') {
+    if !addr.starts_with('/') && addr.contains(':') {
         let (host, port) = addr.rsplit_once(':').unwrap_or(("", addr));
         let host = if host.is_empty() { "0.0.0.0" } else { host };
         let port: u16 = port
             .parse()
-            .map_err(|_| format!("emperor stats socket `{addr}`: invalid port"))?;
-        let sock = emperor_sys::net::resolve(host.trim_matches(['[', ']']), port).map_err(fail)?;
-        let fd = emperor_sys::net::bind_tcp(sock, 128).map_err(fail)?;
-        let std = std::net::TcpListener::from(fd);
-        std.set_nonblocking(true).map_err(fail)?;
-        let l = tokio::net::TcpListener::from_std(std).map_err(fail)?;
-        log(&format!("[emperor] stats server on {addr}"));
-        return Ok(StatsListener::Tcp(l));
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "invalid port"))?;
+        let sock = emperor_sys::net::resolve(host.trim_matches(['[', ']']), port)?;
+        return Ok(Bound::Tcp(emperor_sys::net::bind_tcp(sock, backlog)?));
     }
-    let path = Path::new(addr);
-    let _ = std::fs::remove_file(path);
-    let fd = emperor_sys::net::bind_unix(path, 128, chmod).map_err(fail)?;
-    let std = std::os::unix::net::UnixListener::from(fd);
-    std.set_nonblocking(true).map_err(fail)?;
-    let l = tokio::net::UnixListener::from_std(std).map_err(fail)?;
+    let path = PathBuf::from(addr);
+    let fd = emperor_sys::net::bind_unix(&path, backlog, unix_mode)?;
+    Ok(Bound::Unix(fd, Some(path)))
+}
+
+fn bind_stats(addr: &str, chmod: Option<u32>) -> Result<StatsListener, String> {
+    let fail = |e: std::io::Error| format!("cannot bind the emperor stats socket `{addr}`: {e}");
+    let listener = match bind_address(addr, 128, chmod).map_err(fail)? {
+        Bound::Tcp(fd) => {
+            let std = std::net::TcpListener::from(fd);
+            std.set_nonblocking(true).map_err(fail)?;
+            StatsListener::Tcp(tokio::net::TcpListener::from_std(std).map_err(fail)?)
+        }
+        Bound::Unix(fd, path) => {
+            let std = std::os::unix::net::UnixListener::from(fd);
+            std.set_nonblocking(true).map_err(fail)?;
+            StatsListener::Unix(tokio::net::UnixListener::from_std(std).map_err(fail)?, path)
+        }
+    };
     log(&format!("[emperor] stats server on {addr}"));
-    Ok(StatsListener::Unix(l, Some(path.to_path_buf())))
+    Ok(listener)
 }
 
 #[derive(Debug, Clone, Copy)]

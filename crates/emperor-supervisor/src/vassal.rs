@@ -369,24 +369,13 @@ impl Drop for Listening {
     }
 }
 
-/// Binds an on-demand socket as uWSGI does: `host:port` (empty host: every interface) or a
-/// UNIX path (mode 0666, so the web server can connect), listen backlog 100.
+/// Binds an on-demand socket as uWSGI does: `host:port` (empty host: every interface), a
+/// UNIX path (mode 0666, so the web server can connect) or `@abstract`; backlog 100.
 fn bind_on_demand(name: &str) -> std::io::Result<(OwnedFd, Option<PathBuf>)> {
-    if !name.starts_with('/') && !name.starts_with('@') && name.contains(':') {
-        let (host, port) = name.rsplit_once(':').unwrap_or(("", name));
-        let host = if host.is_empty() { "0.0.0.0" } else { host };
-        let port: u16 = port
-            .parse()
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "invalid port"))?;
-        let addr = emperor_sys::net::resolve(host.trim_matches(['[', ']']), port)?;
-        return Ok((emperor_sys::net::bind_tcp(addr, 100)?, None));
-    }
-    if let Some(abstract_name) = name.strip_prefix('@') {
-        return Ok((emperor_sys::net::bind_abstract(abstract_name, 100)?, None));
-    }
-    let path = PathBuf::from(name);
-    let fd = emperor_sys::net::bind_unix(&path, 100, Some(0o666))?;
-    Ok((fd, Some(path)))
+    Ok(match crate::bind_address(name, 100, Some(0o666))? {
+        crate::Bound::Tcp(fd) => (fd, None),
+        crate::Bound::Unix(fd, path) => (fd, path),
+    })
 }
 
 /// Registers a listening socket with the event loop for readability only (the emperor never

@@ -93,6 +93,24 @@ struct Slot {
     kill_at: Option<Instant>,
 }
 
+impl Slot {
+    /// Stops respawning this slot and tells its worker (if any) to go with `signal`; it is
+    /// killed at `kill_at` if still alive.
+    fn retire(&mut self, signal: i32, kill_at: Instant) {
+        self.respawn_at = None;
+        self.replace(signal, kill_at);
+    }
+
+    /// Tells this slot's worker (if any) to go with `signal`, to be replaced as usual when
+    /// it ends; it is killed at `kill_at` if still alive.
+    fn replace(&mut self, signal: i32, kill_at: Instant) {
+        if let Some(pid) = self.pid {
+            let _ = process::kill(pid, signal);
+            self.kill_at = Some(kill_at);
+        }
+    }
+}
+
 /// A running master.
 #[derive(Debug)]
 pub struct Master<R: Runtime> {
@@ -620,12 +638,8 @@ impl<R: Runtime> Master<R> {
             SIGTTOU if self.phase == Phase::Running => {
                 if self.active > 1 {
                     self.active -= 1;
-                    let slot = &mut self.slots[self.active];
-                    slot.respawn_at = None;
-                    if let Some(pid) = slot.pid {
-                        let _ = process::kill(pid, SIGHUP);
-                        slot.kill_at = Some(Instant::now() + self.settings.reload_mercy);
-                    }
+                    let kill_at = Instant::now() + self.settings.reload_mercy;
+                    self.slots[self.active].retire(SIGHUP, kill_at);
                     log::line(&format!(
                         "SIGTTOU: removing worker {} ({} of {} running)",
                         self.active + 1,
@@ -797,11 +811,7 @@ impl<R: Runtime> Master<R> {
                     .unwrap_or(self.settings.reload_mercy),
         );
         for slot in &mut self.slots {
-            slot.respawn_at = None;
-            if let Some(pid) = slot.pid {
-                let _ = process::kill(pid, SIGHUP);
-                slot.kill_at = Some(kill_at);
-            }
+            slot.retire(SIGHUP, kill_at);
         }
     }
 
@@ -1026,10 +1036,8 @@ impl<R: Runtime> Master<R> {
         }
         let pid = self.slots[index].pid;
         log::line(&format!("chain next victim is worker {}", index + 1));
-        if let Some(pid) = pid {
-            let _ = process::kill(pid, SIGHUP);
-            self.slots[index].kill_at = Some(Instant::now() + self.settings.reload_mercy);
-        }
+        let kill_at = Instant::now() + self.settings.reload_mercy;
+        self.slots[index].replace(SIGHUP, kill_at);
         self.chain = Some((index, pid));
     }
 
@@ -1056,12 +1064,9 @@ impl<R: Runtime> Master<R> {
         if self.phase != Phase::Running {
             return;
         }
-        let mercy = Instant::now() + self.settings.reload_mercy;
+        let kill_at = Instant::now() + self.settings.reload_mercy;
         for slot in &mut self.slots {
-            if let Some(pid) = slot.pid {
-                let _ = process::kill(pid, signal);
-                slot.kill_at = Some(mercy);
-            }
+            slot.replace(signal, kill_at);
         }
     }
 
@@ -1102,11 +1107,7 @@ impl<R: Runtime> Master<R> {
             kill_at: now + mercy,
         };
         for slot in &mut self.slots {
-            slot.respawn_at = None;
-            if let Some(pid) = slot.pid {
-                let _ = process::kill(pid, signal);
-                slot.kill_at = Some(now + mercy);
-            }
+            slot.retire(signal, now + mercy);
         }
         for daemon in &self.daemons {
             daemon.signal(SIGTERM);
@@ -1353,11 +1354,7 @@ impl<R: Runtime> Master<R> {
         self.idle.cheap = true;
         let kill_at = now + self.settings.reload_mercy;
         for slot in &mut self.slots {
-            slot.respawn_at = None;
-            if let Some(pid) = slot.pid {
-                let _ = process::kill(pid, SIGHUP);
-                slot.kill_at = Some(kill_at);
-            }
+            slot.retire(SIGHUP, kill_at);
         }
     }
 
@@ -1404,12 +1401,7 @@ impl<R: Runtime> Master<R> {
                 if c.idle_ticks >= c.settings.overload {
                     c.idle_ticks = 0;
                     self.active -= 1;
-                    let slot = &mut self.slots[self.active];
-                    slot.respawn_at = None;
-                    if let Some(pid) = slot.pid {
-                        let _ = process::kill(pid, SIGHUP);
-                        slot.kill_at = Some(now + self.settings.reload_mercy);
-                    }
+                    self.slots[self.active].retire(SIGHUP, now + self.settings.reload_mercy);
                     log::line(&format!(
                         "cheaper: cheaping worker {} ({} of {} running)",
                         self.active + 1,
@@ -1609,8 +1601,7 @@ impl<R: Runtime> Master<R> {
                         "worker {} (pid: {pid}) is recycled: {why}",
                         index + 1
                     ));
-                    let _ = process::kill(pid, SIGHUP);
-                    slot.kill_at = Some(now + self.settings.reload_mercy);
+                    slot.replace(SIGHUP, now + self.settings.reload_mercy);
                 }
                 continue;
             }

@@ -84,6 +84,12 @@ pub struct CoreStats {
 /// Appends `s` as a JSON string.
 fn string(out: &mut String, s: &str) {
     out.push('"');
+    escape_json_into(out, s);
+    out.push('"');
+}
+
+/// Appends `s` escaped for the inside of a JSON string (also `log-encoder = json`).
+pub(crate) fn escape_json_into(out: &mut String, s: &str) {
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -97,7 +103,6 @@ fn string(out: &mut String, s: &str) {
             c => out.push(c),
         }
     }
-    out.push('"');
 }
 
 /// A JSON writer producing uWSGI's layout: a tab per nesting level, one member per line (or

@@ -524,7 +524,10 @@ impl<'a> Worker<'a> {
 
     /// Why this worker should be replaced after the current response, if it should.
     fn recycle_reason(&self) -> Option<&'static str> {
-        if self.started.elapsed() < self.s.min_worker_lifetime {
+        // Checked after every request: the common case (no recycling option) costs nothing.
+        if (self.s.max_requests == 0 && !self.s.reload_on_exception)
+            || self.started.elapsed() < self.s.min_worker_lifetime
+        {
             return None;
         }
         let limit = self.s.max_requests + self.index as u64 * self.s.max_requests_delta;
