@@ -33,7 +33,7 @@ struct ThreadApp {
 }
 
 impl App for ThreadApp {
-    fn call(&mut self, request: Request, out: &mut dyn Responder) -> (Outcome, ResponseInfo) {
+    fn call(&mut self, request: &mut Request, out: &mut dyn Responder) -> (Outcome, ResponseInfo) {
         self.app.call(request, out)
     }
 

@@ -737,3 +737,92 @@ fn seed_001_mount_points_with_manage_script_name() {
     );
     stop(p);
 }
+
+/// Sends one keep-alive GET on `s` and returns the body (the response is framed by
+/// Content-Length).
+fn keepalive_get(s: &mut TcpStream) -> String {
+    s.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .unwrap();
+    let mut data = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0, "closed after {:?}", String::from_utf8_lossy(&data));
+        data.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&data).into_owned();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let len: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("Content-Length: "))
+                .expect("Content-Length")
+                .trim()
+                .parse()
+                .unwrap();
+            if body.len() >= len {
+                return body[..len].to_owned();
+            }
+        }
+    }
+}
+
+#[test]
+fn kept_alive_clients_spread_over_the_workers() {
+    // Clients that connect one after another while the workers are idle would all wake the
+    // same worker; a worker far ahead of an idle sibling stops accepting for a moment.
+    let (p, port) = http_vassal(&["--wsgi-file", &app("whoami.py"), "--processes", "2"]);
+    let mut held = Vec::new();
+    let mut per_pid = std::collections::HashMap::<String, usize>::new();
+    for _ in 0..16 {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let body = keepalive_get(&mut s);
+        let pid = body
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("pid="))
+            .expect("pid")
+            .to_owned();
+        *per_pid.entry(pid).or_default() += 1;
+        held.push(s);
+    }
+    assert_eq!(
+        per_pid.len(),
+        2,
+        "one worker took every client: {per_pid:?}"
+    );
+    assert!(
+        per_pid.values().all(|&n| n >= 3),
+        "clients per worker: {per_pid:?}"
+    );
+    // Every kept connection still answers, on the worker that accepted it.
+    for s in &mut held {
+        assert!(keepalive_get(s).contains("pid="));
+    }
+    drop(held);
+    stop(p);
+}
+
+#[test]
+fn a_body_that_stops_arriving_is_cut_at_socket_timeout() {
+    let (p, port) = http_vassal(&["--wsgi-file", &app("hello.py"), "--socket-timeout", "1"]);
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s.write_all(b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\nonly ten b")
+        .unwrap();
+    let started = Instant::now();
+    let mut buf = [0u8; 64];
+    let n = s.read(&mut buf).unwrap_or(0);
+    let waited = started.elapsed();
+    assert_eq!(n, 0, "got {:?}", String::from_utf8_lossy(&buf[..n]));
+    assert!(
+        waited >= Duration::from_millis(800) && waited < Duration::from_secs(15),
+        "closed after {waited:?}"
+    );
+    assert!(
+        p.wait_log("error reading the request body", Duration::from_secs(5)),
+        "{}",
+        p.log()
+    );
+    // The worker serves the next client.
+    assert_eq!(http_get(port, "/").status, 200);
+    stop(p);
+}

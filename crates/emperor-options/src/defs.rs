@@ -1119,8 +1119,8 @@ pub const OPTIONS: &[OptionDef] = &[
         .doc("allow binding addresses not yet configured on the host")
         .unsupported("IP_FREEBIND will not be set: binding a missing address fails"),
     opt("no-defer-accept", Kind::Flag)
-        .doc("accept TCP connections before data arrives")
-        .unsupported("TCP_DEFER_ACCEPT will not be turned off"),
+        .doc("accept TCP connections before data arrives (no TCP_DEFER_ACCEPT)")
+        .implemented(),
     opt("tcp-nodelay", Kind::Flag)
         .doc("set TCP_NODELAY on request sockets")
         .unsupported("TCP_NODELAY will not be set on request sockets"),

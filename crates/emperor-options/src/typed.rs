@@ -105,6 +105,8 @@ pub struct VassalConfig {
     pub lazy_apps: bool,
     pub need_app: bool,
     pub vacuum: bool,
+    /// `no-defer-accept`: TCP listeners accept connections before their first bytes arrive.
+    pub no_defer_accept: bool,
     pub manage_script_name: bool,
     pub stats: Option<String>,
     pub pidfile: Option<PathBuf>,
@@ -607,6 +609,7 @@ fn build_vassal(b: &mut Builder<'_>) -> VassalConfig {
         lazy_apps: b.eff.flag("lazy-apps") || b.eff.flag("lazy"),
         need_app: b.eff.flag("need-app"),
         vacuum: b.eff.flag("vacuum"),
+        no_defer_accept: b.eff.flag("no-defer-accept"),
         manage_script_name: b.eff.flag("manage-script-name"),
         stats: b.eff.text("stats"),
         pidfile: b.eff.text("pidfile").map(PathBuf::from),

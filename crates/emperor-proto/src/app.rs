@@ -154,8 +154,9 @@ pub struct ResponseInfo {
 /// An app a worker can run.
 pub trait App {
     /// Handles one request completely. Never panics on app errors: they become
-    /// [`Outcome::Exception`].
-    fn call(&mut self, request: Request, out: &mut dyn Responder) -> (Outcome, ResponseInfo);
+    /// [`Outcome::Exception`]. The app may take the body; the caller keeps the variables'
+    /// buffer for the next request.
+    fn call(&mut self, request: &mut Request, out: &mut dyn Responder) -> (Outcome, ResponseInfo);
 
     /// Runs `f` while the app's runtime lets other threads run (Python: the GIL released).
     /// The worker wraps every blocking wait (poll, reads of slow bodies) in it.

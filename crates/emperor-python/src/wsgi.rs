@@ -158,14 +158,15 @@ impl WsgiApp {
     fn handle(
         &mut self,
         py: Python<'_>,
-        request: Request,
+        request: &mut Request,
         out: &mut dyn Responder,
     ) -> (Outcome, ResponseInfo) {
-        let Request { vars, body } = request;
-        let (environ, app) = match self.environ(py, &vars, body) {
+        let body = std::mem::take(&mut request.body);
+        let vars = &request.vars;
+        let (environ, app) = match self.environ(py, vars, body) {
             Ok(built) => built,
             Err(e) => {
-                crate::say!("failed to build the WSGI environ of {}:", label(&vars));
+                crate::say!("failed to build the WSGI environ of {}:", label(vars));
                 e.display(py);
                 return answer_500(py, out, Outcome::Exception);
             }
@@ -187,7 +188,7 @@ impl WsgiApp {
         let outcome = {
             let _finish = FinishOnDrop(&start_response);
             let callable = self.apps.get(app).callable.bind(py);
-            run(py, callable, &environ, &start_response, &vars)
+            run(py, callable, &environ, &start_response, vars)
         };
         let info = start_response.get().lock(py).info;
         (outcome, info)
@@ -287,7 +288,7 @@ impl WsgiApp {
 }
 
 impl App for WsgiApp {
-    fn call(&mut self, request: Request, out: &mut dyn Responder) -> (Outcome, ResponseInfo) {
+    fn call(&mut self, request: &mut Request, out: &mut dyn Responder) -> (Outcome, ResponseInfo) {
         // On a worker thread this re-enters the thread state it holds for life: no thread
         // state is created, the GIL is already ours.
         Python::attach(|py| self.handle(py, request, out))

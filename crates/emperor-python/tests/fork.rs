@@ -102,7 +102,7 @@ fn worker(interp: Interpreter, apps: Apps) -> i32 {
         }
         let mut out = Collect::default();
         let (outcome, _) = app.call(
-            Request {
+            &mut Request {
                 vars,
                 body: Body::Empty,
             },

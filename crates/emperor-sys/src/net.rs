@@ -162,48 +162,196 @@ pub fn set_nonblocking(fd: RawFd, on: bool) -> io::Result<()> {
     Ok(())
 }
 
-/// Accepts one connection, non-blocking and close-on-exec (`accept4`). `Ok(None)` when none
-/// is pending. The peer address comes back as text (`REMOTE_ADDR`, `REMOTE_PORT`).
-pub fn accept(listener: RawFd) -> io::Result<Option<(OwnedFd, String, u16)>> {
-    use nix::sys::socket::{SockFlag, SockaddrStorage, accept4, getpeername};
-    match accept4(listener, SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC) {
-        Ok(raw) => {
-            // SAFETY: accept4 returned a new descriptor that nothing else owns.
-            let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-            let (addr, port) = match getpeername::<SockaddrStorage>(raw) {
-                Ok(a) => {
-                    if a.as_sockaddr_in().is_some() || a.as_sockaddr_in6().is_some() {
-                        // Responses go out in several writes (head, chunks): without
-                        // TCP_NODELAY, Nagle and the client's delayed ACK add ~40 ms to each
-                        // streamed response on a kept-alive connection.
-                        let _ = nix::sys::socket::setsockopt(
-                            &fd,
-                            nix::sys::socket::sockopt::TcpNoDelay,
-                            &true,
-                        );
-                    }
-                    if let Some(v4) = a.as_sockaddr_in() {
-                        (v4.ip().to_string(), v4.port())
-                    } else if let Some(v6) = a.as_sockaddr_in6() {
-                        let ip = v6.ip();
-                        (
-                            ip.to_ipv4_mapped()
-                                .map_or_else(|| ip.to_string(), |v4| v4.to_string()),
-                            v6.port(),
-                        )
-                    } else {
-                        (String::new(), 0)
-                    }
-                }
-                Err(_) => (String::new(), 0),
-            };
-            Ok(Some((fd, addr, port)))
+/// The peer of an accepted connection, as `REMOTE_ADDR` / `REMOTE_PORT` text, held inline
+/// (no allocation per connection). Empty for UNIX sockets.
+#[derive(Clone, Copy)]
+pub struct Peer {
+    ip: [u8; 46],
+    ip_len: u8,
+    port: [u8; 5],
+    port_len: u8,
+}
+
+impl Peer {
+    /// No address (UNIX sockets).
+    pub const NONE: Peer = Peer {
+        ip: [0; 46],
+        ip_len: 0,
+        port: [0; 5],
+        port_len: 0,
+    };
+
+    fn new(ip: std::net::IpAddr, port: u16) -> Peer {
+        use std::io::Write as _;
+        let mut peer = Peer::NONE;
+        let ip = match ip {
+            std::net::IpAddr::V6(v6) => v6
+                .to_ipv4_mapped()
+                .map_or(std::net::IpAddr::V6(v6), std::net::IpAddr::V4),
+            v4 @ std::net::IpAddr::V4(_) => v4,
+        };
+        let mut out = &mut peer.ip[..];
+        if write!(out, "{ip}").is_ok() {
+            peer.ip_len = u8::try_from(46 - out.len()).unwrap_or(0);
         }
-        Err(
-            nix::errno::Errno::EAGAIN | nix::errno::Errno::ECONNABORTED | nix::errno::Errno::EINTR,
-        ) => Ok(None),
-        Err(e) => Err(e.into()),
+        let mut out = &mut peer.port[..];
+        if write!(out, "{port}").is_ok() {
+            peer.port_len = u8::try_from(5 - out.len()).unwrap_or(0);
+        }
+        peer
     }
+
+    /// The address as text (`127.0.0.1`, `::1`; IPv4-mapped IPv6 shown as IPv4).
+    pub fn ip(&self) -> &[u8] {
+        &self.ip[..usize::from(self.ip_len)]
+    }
+
+    /// The port as text; empty for UNIX sockets.
+    pub fn port(&self) -> &[u8] {
+        &self.port[..usize::from(self.port_len)]
+    }
+
+    /// The address as `&str` (for log lines).
+    pub fn ip_str(&self) -> &str {
+        std::str::from_utf8(self.ip()).unwrap_or("")
+    }
+}
+
+impl std::fmt::Debug for Peer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{}",
+            self.ip_str(),
+            String::from_utf8_lossy(self.port())
+        )
+    }
+}
+
+/// Accepts one connection, non-blocking and close-on-exec, with its peer address in the same
+/// call (`accept4`, no `getpeername`). `Ok(None)` when none is pending.
+pub fn accept(listener: RawFd) -> io::Result<Option<(OwnedFd, Peer)>> {
+    // SAFETY: `storage` is plain data the kernel fills up to `len`; the new descriptor is
+    // owned by nothing else.
+    let (raw, storage) = unsafe {
+        let mut storage: libc::sockaddr_storage = std::mem::zeroed();
+        let mut len =
+            libc::socklen_t::try_from(std::mem::size_of::<libc::sockaddr_storage>()).unwrap_or(0);
+        let raw = libc::accept4(
+            listener,
+            (&raw mut storage).cast(),
+            &raw mut len,
+            libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+        );
+        (raw, storage)
+    };
+    if raw < 0 {
+        let e = io::Error::last_os_error();
+        return match e.raw_os_error() {
+            Some(libc::EAGAIN | libc::ECONNABORTED | libc::EINTR) => Ok(None),
+            _ => Err(e),
+        };
+    }
+    // SAFETY: accept4 returned a new descriptor that nothing else owns.
+    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+    let peer = match i32::from(storage.ss_family) {
+        libc::AF_INET => {
+            // SAFETY: the family says the storage holds a `sockaddr_in`.
+            let a: libc::sockaddr_in = unsafe { std::ptr::read((&raw const storage).cast()) };
+            Peer::new(
+                std::net::Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr)).into(),
+                u16::from_be(a.sin_port),
+            )
+        }
+        libc::AF_INET6 => {
+            // SAFETY: the family says the storage holds a `sockaddr_in6`.
+            let a: libc::sockaddr_in6 = unsafe { std::ptr::read((&raw const storage).cast()) };
+            Peer::new(
+                std::net::Ipv6Addr::from(a.sin6_addr.s6_addr).into(),
+                u16::from_be(a.sin6_port),
+            )
+        }
+        _ => Peer::NONE,
+    };
+    Ok(Some((fd, peer)))
+}
+
+/// Tunes a TCP listener once, for every connection it will accept (Linux copies these to
+/// accepted sockets): `TCP_NODELAY` (a response in several writes is not held back by Nagle
+/// and the client's delayed ACK) and, when `defer_secs > 0`, `TCP_DEFER_ACCEPT` (a connection
+/// is only handed over once its first bytes arrived, as uWSGI does by default), so the first
+/// read after `accept` finds the request. Other sockets are left alone.
+pub fn tune_listener(fd: RawFd, defer_secs: u32) {
+    // SAFETY: the descriptor is only borrowed for the duration of the call.
+    let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+    let Ok(addr) = nix::sys::socket::getsockname::<nix::sys::socket::SockaddrStorage>(fd) else {
+        return;
+    };
+    if addr.as_sockaddr_in().is_none() && addr.as_sockaddr_in6().is_none() {
+        return;
+    }
+    let _ = nix::sys::socket::setsockopt(&borrowed, nix::sys::socket::sockopt::TcpNoDelay, &true);
+    if defer_secs > 0 {
+        let secs = libc::c_int::try_from(defer_secs).unwrap_or(libc::c_int::MAX);
+        // SAFETY: `secs` outlives the call; its size is passed.
+        unsafe {
+            libc::setsockopt(
+                fd,
+                libc::IPPROTO_TCP,
+                libc::TCP_DEFER_ACCEPT,
+                (&raw const secs).cast(),
+                libc::socklen_t::try_from(std::mem::size_of::<libc::c_int>()).unwrap_or(4),
+            );
+        }
+    }
+}
+
+/// Whether `TCP_NODELAY` is set on a socket (tests: accepted sockets inherit it).
+pub fn nodelay(fd: RawFd) -> bool {
+    // SAFETY: the descriptor is only borrowed for the duration of the call.
+    let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+    nix::sys::socket::getsockopt(&borrowed, nix::sys::socket::sockopt::TcpNoDelay).unwrap_or(false)
+}
+
+/// Waits until a non-blocking socket is readable (`write == false`) or writable, at most
+/// `timeout`. `Ok(false)`: the time ran out. Errors and hang-ups count as ready: the next
+/// read or write reports them.
+pub fn wait(fd: RawFd, write: bool, timeout: std::time::Duration) -> io::Result<bool> {
+    let events = if write { libc::POLLOUT } else { libc::POLLIN };
+    let mut pfd = libc::pollfd {
+        fd,
+        events,
+        revents: 0,
+    };
+    let ms = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
+    loop {
+        // SAFETY: one valid pollfd, its count passed.
+        let r = unsafe { libc::poll(&raw mut pfd, 1, ms) };
+        if r >= 0 {
+            return Ok(r > 0);
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+/// `writev(2)` of up to two buffers (a response head and a body chunk) in one syscall.
+pub fn writev2(fd: RawFd, a: &[u8], b: &[u8]) -> io::Result<usize> {
+    let iov = [
+        libc::iovec {
+            iov_base: a.as_ptr().cast_mut().cast(),
+            iov_len: a.len(),
+        },
+        libc::iovec {
+            iov_base: b.as_ptr().cast_mut().cast(),
+            iov_len: b.len(),
+        },
+    ];
+    // SAFETY: both iovecs point into live slices of the given lengths; writev only reads.
+    let r = unsafe { libc::writev(fd, iov.as_ptr(), 2) };
+    usize::try_from(r).map_err(|_| io::Error::last_os_error())
 }
 
 /// `sendfile(2)` from `file` at `offset` to `socket`, at most `count` bytes.
@@ -252,21 +400,6 @@ pub fn epoll_remove(epfd: RawFd, fd: RawFd) -> io::Result<()> {
     } else {
         Ok(())
     }
-}
-
-/// Sets the receive and send timeouts of a socket (`socket-timeout`).
-pub fn set_timeouts(fd: RawFd, timeout: std::time::Duration) -> io::Result<()> {
-    use nix::sys::socket::{setsockopt, sockopt};
-    use nix::sys::time::TimeVal;
-    // SAFETY: the descriptor is only borrowed for the duration of the call.
-    let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
-    let tv = TimeVal::new(
-        i64::try_from(timeout.as_secs()).unwrap_or(i64::MAX),
-        i64::from(timeout.subsec_micros()),
-    );
-    setsockopt(&borrowed, sockopt::ReceiveTimeout, &tv)?;
-    setsockopt(&borrowed, sockopt::SendTimeout, &tv)?;
-    Ok(())
 }
 
 /// The accept queue of a listening TCP socket: (connections waiting, backlog size), from

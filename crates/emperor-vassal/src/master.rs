@@ -340,6 +340,16 @@ fn start<R: Runtime>(
         drop_privileges(&cfg, &ids)?;
     }
     let mut all = listeners::bind_all(&cfg, &shared, inherited)?;
+    // TCP_NODELAY and (unless `no-defer-accept`) TCP_DEFER_ACCEPT with `socket-timeout`
+    // seconds, as uWSGI, on every TCP listener, bound or inherited.
+    let defer = if cfg.no_defer_accept {
+        0
+    } else {
+        cfg.socket_timeout.max(1)
+    };
+    for l in all.iter().chain(&shared) {
+        emperor_sys::net::tune_listener(l.raw(), defer);
+    }
     if dropping && !drop_now {
         drop_privileges(&cfg, &ids)?;
     }

@@ -34,9 +34,11 @@ pub enum Field {
     AvgRt,
     Rss,
     Vsz,
+    /// Open client connections (kept-alive, or with a request under way).
+    Connections,
 }
 
-const FIELDS: usize = Field::Vsz as usize + 1;
+const FIELDS: usize = Field::Connections as usize + 1;
 
 /// The fields of a core slot: one per thread of a worker (uWSGI's "cores").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

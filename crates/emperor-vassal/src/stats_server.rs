@@ -133,7 +133,7 @@ impl StatsServer {
         }
         self.clients = keep;
         if ready.first().copied().unwrap_or(false) {
-            while let Ok(Some((fd, _, _))) = net::accept(self.listener.as_raw_fd()) {
+            while let Ok(Some((fd, _))) = net::accept(self.listener.as_raw_fd()) {
                 let state = if self.cfg.http {
                     State::Reading(Vec::new())
                 } else {

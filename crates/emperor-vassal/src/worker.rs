@@ -4,13 +4,20 @@
 //! # Theory of operation
 //! Listeners are registered with `EPOLLEXCLUSIVE` (level-triggered), so a new connection wakes
 //! one worker, which accepts until `EAGAIN`. A new connection is read at once (nginx sends the
-//! whole uwsgi packet with the connection), and only registered with the poller when its
-//! request is not complete yet. When a request head is complete the connection switches to
-//! blocking mode with `socket-timeout` deadlines: the whole body is read (in memory up to the
-//! post-buffering threshold, then into an unlinked temp file), the app is called, and the
-//! response is written. One thread never interleaves two requests. An HTTP connection that
-//! may be kept alive then goes back to non-blocking and waits in the loop, never holding
-//! Python: the poll wait runs with the app "unlocked" (the GIL released).
+//! whole uwsgi packet with the connection; TCP listeners defer the accept until the first
+//! bytes are there), and only registered with the poller when its request is not complete
+//! yet: a one-shot connection (nginx `uwsgi_pass`, `Connection: close`) costs `accept4`,
+//! `read`, `write` and `close`, nothing else. When a request head is complete it is served
+//! at once: the whole body is read (in memory up to the post-buffering threshold, then into
+//! an unlinked temp file), the app is called, and the response is written. Sockets stay
+//! non-blocking throughout; a read or write that would block waits in `poll` for at most
+//! `socket-timeout` ([`Timed`]). One thread never interleaves two requests. An HTTP connection
+//! that may be kept alive then waits in the loop, never holding Python: the poll wait runs
+//! with the app "unlocked" (the GIL released).
+//!
+//! Buffers are reused: a connection's read buffer comes from a free list, the request's
+//! variables and the response head are written into per-worker buffers, so serving a
+//! request allocates only what the app itself needs.
 //!
 //! Static files (`static-map`, `check-static`…) are looked up after the body is read and
 //! before the app: a `GET` or `HEAD` whose `PATH_INFO` names a file under a static rule is
@@ -21,10 +28,11 @@
 //! Signals (blocked, read from a signalfd in the loop): SIGHUP and SIGTERM stop accepting,
 //! finish the current request and exit; SIGINT and SIGQUIT exit at once.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -32,6 +40,7 @@ use std::time::{Duration, Instant};
 use emperor_options::typed::Protocol;
 use emperor_proto::app::{App, Body, Outcome, Request, Responder, ResponseInfo, Vars};
 use emperor_proto::{http, uwsgi};
+use emperor_sys::net::Peer;
 use emperor_sys::signals::SignalFd;
 use emperor_sys::signals::numbers::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
 use mio::unix::SourceFd;
@@ -80,18 +89,30 @@ pub struct WorkerSettings {
 
 const SIGNAL_TOKEN: Token = Token(usize::MAX - 1);
 const FIRST_CONN: usize = 1 << 20;
-/// Connections accepted per wake-up before looking at the others again.
-const ACCEPT_BATCH: usize = 64;
+/// The initial capacity of a handler's response buffer.
+const OUT_BUF: usize = 1024;
+/// Read buffers kept for reuse by a worker (each `buffer-size` bytes).
+const SPARE_BUFFERS: usize = 64;
+/// Connections accepted per wake-up before looking at the others again. One: a worker goes
+/// back to its loop after each accept, so a burst of new connections spreads over the idle
+/// workers (EPOLLEXCLUSIVE wakes one waiting worker per connection) instead of all landing on
+/// the first one woken.
+const ACCEPT_BATCH: usize = 1;
+/// A worker holding this many more open connections than an idle sibling stops accepting
+/// for a moment, so kept-alive clients spread evenly over the workers (see [`Worker::balance`]).
+const BALANCE_SLACK: usize = 4;
+/// How long a worker may stop accepting in one go; then it accepts for at least
+/// [`BALANCE_REST`] (a sibling that looks idle but does not accept cannot stall the queue).
+const BALANCE_PAUSE: Duration = Duration::from_millis(50);
+const BALANCE_REST: Duration = Duration::from_millis(200);
 
 struct Conn {
     file: File,
     listener: usize,
     buf: Vec<u8>,
     filled: usize,
-    remote_addr: String,
-    remote_port: String,
+    peer: Peer,
     deadline: Instant,
-    blocking: bool,
     registered: bool,
     /// Requests served on this connection (0: a request may be on its way).
     served: u32,
@@ -131,6 +152,8 @@ struct Handler<'a> {
     index: usize,
     core: usize,
     pid: u32,
+    /// The response head (and small body chunks) being assembled, reused across requests.
+    out: Vec<u8>,
 }
 
 /// A connection back from a Python thread: its token, and what `Handler::serve` returned.
@@ -214,6 +237,14 @@ struct Worker<'a> {
     next_token: usize,
     stopping: bool,
     vars: Vars,
+    /// Read buffers of closed connections, for the next ones.
+    spare: Vec<Vec<u8>>,
+    /// Open connections as last published in the scoreboard.
+    published: usize,
+    /// Since when the listeners are out of the poller to let a sibling catch up.
+    paused: Option<Instant>,
+    /// No pause before this instant (after a pause ran out).
+    rest_until: Option<Instant>,
     /// The parsed head of a request about to be dispatched to a Python thread.
     pending: Option<Parsed>,
     pid: u32,
@@ -295,6 +326,7 @@ pub fn run<A: App>(
                 index,
                 core: 0,
                 pid,
+                out: Vec::with_capacity(OUT_BUF),
             };
             worker.run(Some(&mut handler), None, signals)
         }
@@ -311,7 +343,7 @@ impl<'a> Worker<'a> {
         s: &'a WorkerSettings,
     ) -> io::Result<Self> {
         let poll = Poll::new()?;
-        for (i, l) in listeners.iter().enumerate() {
+        for (i, l) in served(listeners) {
             emperor_sys::net::set_nonblocking(l.raw(), true)?;
             emperor_sys::net::epoll_add_exclusive(poll.as_raw_fd(), l.raw(), i as u64)?;
         }
@@ -325,6 +357,10 @@ impl<'a> Worker<'a> {
             next_token: FIRST_CONN,
             stopping: false,
             vars: Vars::with_capacity(4096, 64),
+            spare: Vec::new(),
+            published: 0,
+            paused: None,
+            rest_until: None,
             pending: None,
             pid: std::process::id(),
             started: std::time::Instant::now(),
@@ -379,11 +415,12 @@ impl<'a> Worker<'a> {
                             index,
                             core,
                             pid,
+                            out: Vec::with_capacity(OUT_BUF),
                         };
                         while let Some(mut work) = pool.take(handler.app.as_mut()) {
                             let stopping = pool.stopping.load(Ordering::SeqCst);
                             let result =
-                                handler.serve(&mut work.conn, work.job, work.vars, stopping);
+                                handler.serve(&mut work.conn, work.job, &mut work.vars, stopping);
                             pool.finish(work.token, work.conn, result);
                         }
                     });
@@ -426,7 +463,13 @@ impl<'a> Worker<'a> {
             if self.stopping && self.conns.is_empty() && !busy {
                 return 0;
             }
-            let timeout = Some(Duration::from_secs(1));
+            let open = self.conns.len() + pool.map_or(0, |p| p.in_flight.load(Ordering::SeqCst));
+            self.balance(open);
+            let timeout = Some(if self.paused.is_some() {
+                Duration::from_millis(5)
+            } else {
+                Duration::from_secs(1)
+            });
             let poll = &mut self.poll;
             let mut result = Ok(());
             match inline.as_deref_mut() {
@@ -504,6 +547,53 @@ impl<'a> Worker<'a> {
         }
     }
 
+    /// Keeps kept-alive clients spread over the workers: a worker with [`BALANCE_SLACK`] more
+    /// open connections than a sibling that is accepting and idle (no request under way)
+    /// takes its listeners out of its poller, so new connections wake that sibling instead,
+    /// and puts them back once the gap closed or after [`BALANCE_PAUSE`]. One-shot
+    /// connections never count (they are closed before the loop comes back here), so this
+    /// costs a few atomic loads per wake-up and no syscall unless the workers drift apart.
+    fn balance(&mut self, open: usize) {
+        if open != self.published {
+            self.sb.set(self.index, Field::Connections, open as u64);
+            self.published = open;
+        }
+        if self.stopping {
+            return;
+        }
+        let crowded = open > BALANCE_SLACK
+            && (0..self.sb.slots()).any(|w| {
+                w != self.index
+                    && self.sb.get(w, Field::Accepting) == 1
+                    && self.sb.get(w, Field::Busy) == 0
+                    && usize::try_from(self.sb.get(w, Field::Connections)).unwrap_or(usize::MAX)
+                        + BALANCE_SLACK
+                        < open
+            });
+        match self.paused {
+            None if crowded && self.rest_until.is_none_or(|t| Instant::now() >= t) => {
+                for l in self.listeners {
+                    let _ = emperor_sys::net::epoll_remove(self.poll.as_raw_fd(), l.raw());
+                }
+                self.paused = Some(Instant::now());
+            }
+            Some(since) if !crowded || since.elapsed() >= BALANCE_PAUSE => {
+                if crowded {
+                    self.rest_until = Some(Instant::now() + BALANCE_REST);
+                }
+                self.paused = None;
+                for (i, l) in served(self.listeners) {
+                    let _ = emperor_sys::net::epoll_add_exclusive(
+                        self.poll.as_raw_fd(),
+                        l.raw(),
+                        i as u64,
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+
     fn stop_accepting(&mut self, pool: Option<&Pool>) {
         if self.stopping {
             return;
@@ -554,28 +644,21 @@ impl<'a> Worker<'a> {
     ) {
         for _ in 0..ACCEPT_BATCH {
             match emperor_sys::net::accept(self.listeners[listener].raw()) {
-                Ok(Some((fd, addr, port))) => {
+                Ok(Some((fd, peer))) => {
                     let conn = Conn {
                         file: File::from(fd),
                         listener,
-                        buf: Vec::new(),
+                        buf: self.spare.pop().unwrap_or_default(),
                         filled: 0,
-                        remote_addr: addr,
-                        remote_port: if port == 0 {
-                            String::new()
-                        } else {
-                            port.to_string()
-                        },
+                        peer,
                         deadline: Instant::now() + self.s.socket_timeout,
-                        blocking: false,
                         registered: false,
                         served: 0,
                     };
                     let token = self.next_token;
                     self.next_token = self.next_token.wrapping_add(1).max(FIRST_CONN);
-                    self.conns.insert(token, conn);
                     // Read right away: the request usually arrived with the connection.
-                    self.ready(token, inline, pool);
+                    self.handle(token, conn, inline, pool);
                     if self.recycle_due() || self.stopping {
                         return;
                     }
@@ -589,11 +672,22 @@ impl<'a> Worker<'a> {
         }
     }
 
-    /// Drives a connection that is readable (or new, or back from a Python thread).
+    /// Drives a connection that is readable (or back from a Python thread).
     fn ready(&mut self, token: usize, inline: &mut Option<&mut Handler<'_>>, pool: Option<&Pool>) {
-        let Some(mut conn) = self.conns.remove(&token) else {
-            return;
-        };
+        if let Some(conn) = self.conns.remove(&token) {
+            self.handle(token, conn, inline, pool);
+        }
+    }
+
+    /// Reads, parses and serves what `conn` has; keeps it (registered with the poller) when
+    /// it must wait for more bytes.
+    fn handle(
+        &mut self,
+        token: usize,
+        mut conn: Conn,
+        inline: &mut Option<&mut Handler<'_>>,
+        pool: Option<&Pool>,
+    ) {
         match self.drive(&mut conn, inline.as_deref_mut()) {
             Next::Wait => {
                 if !conn.registered {
@@ -610,12 +704,8 @@ impl<'a> Worker<'a> {
                 }
                 self.conns.insert(token, conn);
             }
-            Next::Close => {
-                if conn.registered {
-                    let fd = conn.file.as_raw_fd();
-                    let _ = self.poll.registry().deregister(&mut SourceFd(&fd));
-                }
-            }
+            // Closing the descriptor removes it from the poller: no deregistration needed.
+            Next::Close => self.recycle_buffer(conn.buf),
             Next::Dispatched => {
                 let Some(pool) = pool else { return };
                 let Some(Parsed::Ready(job)) = self.pending.take() else {
@@ -632,6 +722,12 @@ impl<'a> Worker<'a> {
         }
     }
 
+    fn recycle_buffer(&mut self, buf: Vec<u8>) {
+        if self.spare.len() < SPARE_BUFFERS && buf.capacity() > 0 {
+            self.spare.push(buf);
+        }
+    }
+
     fn sweep(&mut self) {
         let now = Instant::now();
         let expired: Vec<usize> = self
@@ -641,11 +737,8 @@ impl<'a> Worker<'a> {
             .map(|(t, _)| *t)
             .collect();
         for token in expired {
-            if let Some(conn) = self.conns.remove(&token)
-                && conn.registered
-            {
-                let fd = conn.file.as_raw_fd();
-                let _ = self.poll.registry().deregister(&mut SourceFd(&fd));
+            if let Some(conn) = self.conns.remove(&token) {
+                self.recycle_buffer(conn.buf);
             }
         }
     }
@@ -668,8 +761,7 @@ impl<'a> Worker<'a> {
                             self.pending = Some(Parsed::Ready(job));
                             return Next::Dispatched;
                         };
-                        let vars = std::mem::replace(&mut self.vars, Vars::with_capacity(4096, 64));
-                        match handler.serve(conn, job, vars, self.stopping) {
+                        match handler.serve(conn, job, &mut self.vars, self.stopping) {
                             Some((consumed, true)) if !self.stopping && !self.recycle_due() => {
                                 if !reuse(conn, consumed, self.s) {
                                     return Next::Close;
@@ -710,19 +802,20 @@ impl<'a> Worker<'a> {
     }
 }
 
-/// Prepares a kept-alive connection for its next request: pipelined bytes move to the front
-/// and the socket goes back to non-blocking. `false`: close it instead.
+/// The listeners a worker accepts on, with their index (the poller token). A `shared-socket`
+/// itself is only held (for reloads): the sockets that name it (`=N`) are served, each with
+/// its own protocol.
+fn served(listeners: &[Listener]) -> impl Iterator<Item = (usize, &Listener)> {
+    listeners.iter().enumerate().filter(|(_, l)| !l.shared)
+}
+
+/// Prepares a kept-alive connection for its next request: pipelined bytes move to the front.
+/// `false`: close it instead.
 fn reuse(conn: &mut Conn, consumed: usize, s: &WorkerSettings) -> bool {
     conn.served += 1;
     conn.buf.copy_within(consumed..conn.filled, 0);
     conn.filled -= consumed;
     conn.deadline = Instant::now() + s.keepalive_timeout;
-    if conn.blocking {
-        if emperor_sys::net::set_nonblocking(conn.file.as_raw_fd(), true).is_err() {
-            return false;
-        }
-        conn.blocking = false;
-    }
     true
 }
 
@@ -738,11 +831,11 @@ fn parse(conn: &mut Conn, listener: &Listener, s: &WorkerSettings, vars: &mut Va
             match uwsgi::parse(&conn.buf[..conn.filled], &limits, vars) {
                 Ok(uwsgi::Status::Incomplete) => Parsed::Incomplete,
                 Ok(uwsgi::Status::Complete(head)) => {
-                    let server_protocol = vars
-                        .get(b"SERVER_PROTOCOL")
-                        .filter(|p| !p.is_empty())
-                        .unwrap_or(b"HTTP/1.0")
-                        .to_vec();
+                    let server_protocol = match vars.get(b"SERVER_PROTOCOL") {
+                        Some(b"HTTP/1.1") => Cow::Borrowed(&b"HTTP/1.1"[..]),
+                        None | Some(b"" | b"HTTP/1.0") => Cow::Borrowed(&b"HTTP/1.0"[..]),
+                        Some(other) => Cow::Owned(other.to_vec()),
+                    };
                     Parsed::Ready(Job {
                         head_len: head.head_len,
                         body: BodySpec::Length(head.content_length),
@@ -751,7 +844,7 @@ fn parse(conn: &mut Conn, listener: &Listener, s: &WorkerSettings, vars: &mut Va
                     })
                 }
                 Err(e) => {
-                    log::line(&format!("{e} (from {})", conn.remote_addr));
+                    log::line(&format!("{e} (from {})", conn.peer.ip_str()));
                     if let Some(status) = e.response_status() {
                         let mut out = Vec::new();
                         uwsgi::write_response_head(
@@ -773,8 +866,8 @@ fn parse(conn: &mut Conn, listener: &Listener, s: &WorkerSettings, vars: &mut Va
             let info = http::ConnInfo {
                 server_name: &s.hostname,
                 server_port: listener.server_port.as_bytes(),
-                remote_addr: conn.remote_addr.as_bytes(),
-                remote_port: conn.remote_port.as_bytes(),
+                remote_addr: conn.peer.ip(),
+                remote_port: conn.peer.port(),
                 https: false,
             };
             match http::parse(&conn.buf[..conn.filled], &limits, &info, vars) {
@@ -801,7 +894,7 @@ fn parse(conn: &mut Conn, listener: &Listener, s: &WorkerSettings, vars: &mut Va
                     let _ = conn.file.write_all(&out);
                     log::line(&format!(
                         "invalid HTTP request from {}: {e}",
-                        conn.remote_addr
+                        conn.peer.ip_str()
                     ));
                     Parsed::Close
                 }
@@ -817,7 +910,7 @@ impl Handler<'_> {
         &mut self,
         conn: &mut Conn,
         job: Job,
-        mut vars: Vars,
+        vars: &mut Vars,
         stopping: bool,
     ) -> Option<(usize, bool)> {
         let Job {
@@ -828,15 +921,6 @@ impl Handler<'_> {
         } = job;
         let started = Instant::now();
         let start_unix = emperor_sys::time::unix_now();
-        if !conn.blocking {
-            let fd = conn.file.as_raw_fd();
-            if emperor_sys::net::set_nonblocking(fd, false).is_err()
-                || emperor_sys::net::set_timeouts(fd, self.s.socket_timeout).is_err()
-            {
-                return None;
-            }
-            conn.blocking = true;
-        }
         let (i, c) = (self.index, self.core);
         self.sb.add(i, Field::Busy, 1);
         self.sb.core_set(i, c, CoreField::InRequest, 1);
@@ -849,21 +933,30 @@ impl Handler<'_> {
                 start_unix + self.s.harakiri,
             );
         }
-        let mut result = Err(io::Error::other("unset"));
         let limit = self.s.memory_body_limit;
-        {
-            let (head_part, _) = conn.buf.split_at_mut(conn.filled);
-            let file = &mut conn.file;
-            let body = &body;
-            let mut reader = || result = read_body(file, &head_part[head_len..], body, limit);
-            self.app.unlocked(&mut reader);
-        }
+        let timeout = self.s.socket_timeout;
+        let already = &conn.buf[head_len..conn.filled];
+        let result = match body {
+            // Nothing to wait for: no need to let go of the app's lock.
+            BodySpec::Length(n) if n <= already.len() as u64 => {
+                read_body(&mut Timed::new(&conn.file, timeout), already, &body, limit)
+            }
+            _ => {
+                let mut result = Err(io::Error::other("unset"));
+                let file = &conn.file;
+                let body = &body;
+                self.app.unlocked(&mut || {
+                    result = read_body(&mut Timed::new(file, timeout), already, body, limit);
+                });
+                result
+            }
+        };
         let (request_body, consumed_from_buf) = match result {
             Ok(v) => v,
             Err(e) => {
                 log::line(&format!(
                     "error reading the request body from {}: {e}",
-                    conn.remote_addr
+                    conn.peer.ip_str()
                 ));
                 self.finish_request(started, Outcome::ClientGone, true, 0);
                 return None;
@@ -878,26 +971,32 @@ impl Handler<'_> {
             .s
             .request_log
             .enabled()
-            .then(|| self.s.request_log.capture(&vars, head_len));
-        let mut responder = ConnResponder::new(&mut conn.file, framing);
+            .then(|| self.s.request_log.capture(vars, head_len));
+        self.out.clear();
+        let mut responder =
+            ConnResponder::new(Timed::new(&conn.file, timeout), framing, &mut self.out);
         if stopping {
             responder.close_after = true;
         }
         let settings = self.s;
         let served = match &settings.static_files {
-            Some(files) => self.serve_static(files, &vars, &mut responder, start_unix),
+            Some(files) => {
+                Self::serve_static(self.app.as_mut(), files, vars, &mut responder, start_unix)
+            }
             None => None,
         };
         let static_request = served.is_some();
         let (outcome, info) = match served {
             Some(done) => done,
-            None => self.app.call(
-                Request {
-                    vars,
+            None => {
+                let mut request = Request {
+                    vars: std::mem::take(vars),
                     body: request_body,
-                },
-                &mut responder,
-            ),
+                };
+                let answer = self.app.call(&mut request, &mut responder);
+                *vars = request.vars;
+                answer
+            }
         };
         let finished = responder.finish();
         let keep_alive =
@@ -940,7 +1039,7 @@ impl Handler<'_> {
     /// Answers a `GET` or `HEAD` from a static rule, the app unlocked. `None`: the app
     /// gets the request (no rule yields a file, or the path was refused and logged).
     fn serve_static(
-        &mut self,
+        app: &mut dyn App,
         files: &StaticFiles,
         vars: &Vars,
         responder: &mut ConnResponder<'_>,
@@ -956,7 +1055,7 @@ impl Handler<'_> {
         let ims = vars.get(b"HTTP_IF_MODIFIED_SINCE");
         let now = i64::try_from(start_unix).unwrap_or(i64::MAX);
         let mut result = None;
-        self.app.unlocked(&mut || {
+        app.unlocked(&mut || {
             result = match files.find(path) {
                 Lookup::Serve(found) => Some(
                     match files.respond(&found, head_only, ims, now, &mut *responder) {
@@ -1023,13 +1122,32 @@ enum BodySpec {
 /// Reads the whole body: `already` holds the bytes that arrived with the head. Returns the
 /// body and how many bytes of `already` belonged to it.
 fn read_body(
-    file: &mut File,
+    file: &mut impl Read,
     already: &[u8],
     spec: &BodySpec,
     memory_limit: u64,
 ) -> io::Result<(Body, usize)> {
     match spec {
         BodySpec::Length(0) => Ok((Body::Empty, 0)),
+        BodySpec::Length(len) if *len <= memory_limit => {
+            // Read straight into the body's own buffer.
+            let len = usize::try_from(*len).unwrap_or(usize::MAX);
+            let from_buf = len.min(already.len());
+            let mut body = vec![0u8; len];
+            body[..from_buf].copy_from_slice(&already[..from_buf]);
+            let mut filled = from_buf;
+            while filled < len {
+                let n = file.read(&mut body[filled..])?;
+                if n == 0 {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        format!("client closed with {} body bytes missing", len - filled),
+                    ));
+                }
+                filled += n;
+            }
+            Ok((Body::Memory(body), from_buf))
+        }
         BodySpec::Length(len) => {
             let len = *len;
             let from_buf = usize::try_from(len)
@@ -1161,13 +1279,96 @@ fn temp_file() -> io::Result<File> {
 }
 
 enum Framing {
-    Uwsgi { server_protocol: Vec<u8> },
+    Uwsgi { server_protocol: Cow<'static, [u8]> },
     Http(http::Head),
+}
+
+/// A connection's non-blocking socket while a request is served: a read or write that would
+/// block waits in `poll(2)` for at most `socket-timeout` (what `SO_RCVTIMEO`/`SO_SNDTIMEO`
+/// did, without switching the socket to blocking mode and back on every request).
+struct Timed<'c> {
+    file: &'c File,
+    timeout: Duration,
+}
+
+impl<'c> Timed<'c> {
+    fn new(file: &'c File, timeout: Duration) -> Self {
+        Timed { file, timeout }
+    }
+
+    /// Waits for the socket; an error once `socket-timeout` passed without it being ready.
+    fn wait(&self, write: bool) -> io::Result<()> {
+        if emperor_sys::net::wait(self.file.as_raw_fd(), write, self.timeout)? {
+            Ok(())
+        } else {
+            Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!(
+                    "no progress within socket-timeout ({}s)",
+                    self.timeout.as_secs()
+                ),
+            ))
+        }
+    }
+
+    /// Writes `a` then `b` completely, in one `writev` when the socket takes them.
+    fn write2(&mut self, mut a: &[u8], mut b: &[u8]) -> io::Result<()> {
+        while !a.is_empty() {
+            match emperor_sys::net::writev2(self.file.as_raw_fd(), a, b) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) if n < a.len() => a = &a[n..],
+                Ok(n) => {
+                    b = &b[n - a.len()..];
+                    a = &[];
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.wait(true)?,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.write_all(b)
+    }
+
+    fn sendfile(&mut self, file: RawFd, offset: &mut i64, count: usize) -> io::Result<usize> {
+        loop {
+            match emperor_sys::net::sendfile(self.file.as_raw_fd(), file, offset, count) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.wait(true)?,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                r => return r,
+            }
+        }
+    }
+}
+
+impl Read for Timed<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            match (&mut &*self.file).read(buf) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.wait(false)?,
+                r => return r,
+            }
+        }
+    }
+}
+
+impl Write for Timed<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        loop {
+            match (&mut &*self.file).write(buf) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.wait(true)?,
+                r => return r,
+            }
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// The [`Responder`] of one connection.
 struct ConnResponder<'c> {
-    file: &'c mut File,
+    file: Timed<'c>,
     framing: Framing,
     plan: Option<http::ResponsePlan>,
     /// The Content-Length the app announced, when framing by length.
@@ -1177,14 +1378,15 @@ struct ConnResponder<'c> {
     refused: bool,
     /// Close after this response (the worker is stopping).
     close_after: bool,
-    pending: Vec<u8>,
+    /// Bytes not sent yet (the head, small chunks): the handler's reused buffer.
+    pending: &'c mut Vec<u8>,
     started: bool,
     sent: u64,
     header_count: usize,
 }
 
 impl<'c> ConnResponder<'c> {
-    fn new(file: &'c mut File, framing: Framing) -> Self {
+    fn new(file: Timed<'c>, framing: Framing, pending: &'c mut Vec<u8>) -> Self {
         ConnResponder {
             file,
             framing,
@@ -1193,7 +1395,7 @@ impl<'c> ConnResponder<'c> {
             body_sent: 0,
             refused: false,
             close_after: false,
-            pending: Vec::with_capacity(512),
+            pending,
             started: false,
             sent: 0,
             header_count: 0,
@@ -1214,7 +1416,7 @@ impl<'c> ConnResponder<'c> {
 
     fn flush(&mut self) -> io::Result<()> {
         if !self.pending.is_empty() {
-            self.file.write_all(&self.pending)?;
+            self.file.write_all(self.pending)?;
             self.sent += self.pending.len() as u64;
             self.pending.clear();
         }
@@ -1249,14 +1451,14 @@ impl Responder for ConnResponder<'_> {
         self.header_count = headers.len();
         match &self.framing {
             Framing::Uwsgi { server_protocol } => {
-                uwsgi::write_response_head(&mut self.pending, server_protocol, status, headers);
+                uwsgi::write_response_head(self.pending, server_protocol, status, headers);
             }
             Framing::Http(head) => match http::plan_response(head, status, headers) {
                 Ok(mut plan) => {
                     if self.close_after {
                         plan.close_after();
                     }
-                    plan.write_head(&mut self.pending, status, headers);
+                    plan.write_head(self.pending, status, headers);
                     if let http::Framing::Length(n) = plan.framing() {
                         self.length = Some(n);
                     }
@@ -1264,7 +1466,7 @@ impl Responder for ConnResponder<'_> {
                 }
                 Err(e) => {
                     log::line(&format!("refusing the app's response: {e}"));
-                    http::write_error_response(&mut self.pending, 500);
+                    http::write_error_response(self.pending, 500);
                     self.refused = true;
                     self.flush()?;
                     return Err(io::Error::new(io::ErrorKind::InvalidData, e.to_string()));
@@ -1288,16 +1490,17 @@ impl Responder for ConnResponder<'_> {
         };
         self.body_sent += chunk.len() as u64;
         if self.chunked() {
-            http::write_chunk(&mut self.pending, chunk);
+            http::write_chunk(self.pending, chunk);
             return self.flush();
         }
-        if chunk.len() <= 16 * 1024 {
+        if chunk.len() <= 4 * 1024 {
             self.pending.extend_from_slice(chunk);
             return self.flush();
         }
-        self.flush()?;
-        self.file.write_all(chunk)?;
-        self.sent += chunk.len() as u64;
+        // The head (if not sent yet) and the chunk in one writev.
+        self.file.write2(self.pending, chunk)?;
+        self.sent += (self.pending.len() + chunk.len()) as u64;
+        self.pending.clear();
         Ok(())
     }
 
@@ -1328,8 +1531,7 @@ impl Responder for ConnResponder<'_> {
         let mut off = i64::try_from(offset).unwrap_or(i64::MAX);
         let mut left = total;
         while left > 0 {
-            let n = emperor_sys::net::sendfile(
-                self.file.as_raw_fd(),
+            let n = self.file.sendfile(
                 file.as_raw_fd(),
                 &mut off,
                 usize::try_from(left).unwrap_or(usize::MAX).min(1 << 30),

@@ -321,9 +321,9 @@ impl Responder for Recorder {
 }
 
 /// Calls `app` with `request` and a fresh recorder.
-pub fn call(app: &mut WsgiApp, request: Request) -> (Outcome, ResponseInfo, Recorder) {
+pub fn call(app: &mut WsgiApp, mut request: Request) -> (Outcome, ResponseInfo, Recorder) {
     let mut out = Recorder::default();
-    let (outcome, info) = app.call(request, &mut out);
+    let (outcome, info) = app.call(&mut request, &mut out);
     assert!(
         !out.gil_held_during_io,
         "a responder method ran with the GIL held"

@@ -223,13 +223,13 @@ fn client_gone_is_reported_and_close_is_still_called() {
     let _serial = serial();
     let mut app = worker();
     let mut out = Recorder::failing();
-    let (outcome, _) = app.call(get("/stream", "gone"), &mut out);
+    let (outcome, _) = app.call(&mut get("/stream", "gone"), &mut out);
     assert_eq!(outcome, Outcome::ClientGone);
     assert!(py_repr("__import__('streaming').CLOSED").contains("'gone'"));
     // Through write(): the app sees OSError; swallowing it does not hide the lost client.
     for path in ["/writer", "/swallow"] {
         let mut out = Recorder::failing();
-        let (outcome, _) = app.call(get(path, ""), &mut out);
+        let (outcome, _) = app.call(&mut get(path, ""), &mut out);
         assert_eq!(outcome, Outcome::ClientGone, "{path}");
     }
 }
