@@ -59,6 +59,10 @@ def fmt_us(x):
     return '%.0f us' % x
 
 
+def fmt_cpu(x):
+    return '-' if x is None else '%.1f us' % x
+
+
 def ratio(a, b):
     if a is None or b is None or b == 0:
         return None
@@ -91,8 +95,11 @@ def main():
     rows = read_tsv(os.path.join(work, 'throughput.tsv'))
     data = {}
     for r in rows:
-        scen, server, run, rps, p99, p50, conn, rd, wr, status, tmo, reqs = r
-        d = data.setdefault((scen, server), {'rps': [], 'p99': [], 'p50': [], 'err': [0, 0, 0, 0, 0], 'reqs': 0})
+        scen, server, run, rps, p99, p50, conn, rd, wr, status, tmo, reqs = r[:12]
+        d = data.setdefault((scen, server), {'rps': [], 'p99': [], 'p50': [], 'cpu': [],
+                                             'err': [0, 0, 0, 0, 0], 'reqs': 0})
+        if len(r) > 12:
+            d['cpu'].append(float(r[12]))
         d['rps'].append(float(rps))
         d['p99'].append(float(p99))
         d['p50'].append(float(p50))
@@ -103,15 +110,17 @@ def main():
     if data:
         w('')
         w('THROUGHPUT AND LATENCY')
-        w('%-44s %9s %7s %10s %7s %10s  %s' % ('scenario / server', 'req/s', 'spread', 'p99', 'spread',
-                                            'p50', 'errors over all runs'))
+        w('%-40s %8s %7s %9s %7s %8s %8s  %s' % ('scenario / server', 'req/s', 'spread', 'p99', 'spread',
+                                                'p50', 'CPU/req', 'errors'))
+        w('  (CPU/req: the server\'s own user+system CPU time per request, master and workers, in')
+        w('   microseconds; nginx and wrk not included. Less noisy than req/s on a shared machine.)')
     verdicts = []
     for scen, title, desc in SCENARIOS:
         if not any((scen, s) in data for s, _ in SERVERS):
             continue
         w('-' * 100)
         w('%s   [%s]' % (title, desc))
-        med_rps, med_p99 = {}, {}
+        med_rps, med_p99, med_cpu = {}, {}, {}
         for s, label in SERVERS:
             d = data.get((scen, s))
             if not d:
@@ -120,18 +129,19 @@ def main():
                 label = 'granian (proxy_pass, upstream keep-alive)'
             elif scen == 'nginx':
                 label = '%s (--socket)' % label
-            med_rps[s], med_p99[s] = med(d['rps']), med(d['p99'])
+            med_rps[s], med_p99[s], med_cpu[s] = med(d['rps']), med(d['p99']), med(d['cpu'])
             names = ('connect', 'read', 'write', 'non-2xx/3xx', 'timeout')
             errs = ', '.join('%s %d' % (n, v) for n, v in zip(names, d['err']) if v) or 'none'
-            w('  %-42s %9s %7s %10s %7s %10s  %s' % (label[:42], fmt_rps(med_rps[s]), spread(d['rps']),
-                                                     fmt_us(med_p99[s]), spread(d['p99']),
-                                                     fmt_us(med(d['p50'])), errs))
+            w('  %-38s %8s %7s %9s %7s %8s %8s  %s' % (label[:38], fmt_rps(med_rps[s]), spread(d['rps']),
+                                                       fmt_us(med_p99[s]), spread(d['p99']),
+                                                       fmt_us(med(d['p50'])), fmt_cpu(med_cpu[s]), errs))
         parts = []
         for s, label in SERVERS[1:]:
             if s in med_rps and 'emperor' in med_rps:
-                parts.append('emperor/%s: rps %s, p99 %s' % (
+                parts.append('emperor/%s: rps %s, p99 %s, CPU/req %s' % (
                     label, fmt_ratio(ratio(med_rps['emperor'], med_rps[s])),
-                    fmt_ratio(ratio(med_p99['emperor'], med_p99[s]))))
+                    fmt_ratio(ratio(med_p99['emperor'], med_p99[s])),
+                    fmt_ratio(ratio(med_cpu.get('emperor'), med_cpu.get(s)))))
         if parts:
             w('  ' + ';  '.join(parts))
         peers, factor = TARGETS[scen]
