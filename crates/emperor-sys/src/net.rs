@@ -190,14 +190,27 @@ impl Peer {
                 .map_or(std::net::IpAddr::V6(v6), std::net::IpAddr::V4),
             v4 @ std::net::IpAddr::V4(_) => v4,
         };
-        let mut out = &mut peer.ip[..];
-        if write!(out, "{ip}").is_ok() {
-            peer.ip_len = u8::try_from(46 - out.len()).unwrap_or(0);
+        match ip {
+            // The common case by hand: `core::fmt` costs more than the rest of this.
+            std::net::IpAddr::V4(v4) => {
+                let mut n = 0;
+                for (i, octet) in v4.octets().into_iter().enumerate() {
+                    if i > 0 {
+                        peer.ip[n] = b'.';
+                        n += 1;
+                    }
+                    n += decimal(u16::from(octet), &mut peer.ip[n..]);
+                }
+                peer.ip_len = u8::try_from(n).unwrap_or(0);
+            }
+            std::net::IpAddr::V6(_) => {
+                let mut out = &mut peer.ip[..];
+                if write!(out, "{ip}").is_ok() {
+                    peer.ip_len = u8::try_from(46 - out.len()).unwrap_or(0);
+                }
+            }
         }
-        let mut out = &mut peer.port[..];
-        if write!(out, "{port}").is_ok() {
-            peer.port_len = u8::try_from(5 - out.len()).unwrap_or(0);
-        }
+        peer.port_len = u8::try_from(decimal(port, &mut peer.port)).unwrap_or(0);
         peer
     }
 
@@ -215,6 +228,25 @@ impl Peer {
     pub fn ip_str(&self) -> &str {
         std::str::from_utf8(self.ip()).unwrap_or("")
     }
+}
+
+/// Writes `n` in decimal at the start of `out` (room for 5 digits); returns the length.
+fn decimal(n: u16, out: &mut [u8]) -> usize {
+    let mut digits = [0u8; 5];
+    let mut len = 0;
+    let mut n = n;
+    loop {
+        digits[len] = b'0' + (n % 10) as u8;
+        len += 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for (i, d) in digits[..len].iter().rev().enumerate() {
+        out[i] = *d;
+    }
+    len
 }
 
 impl std::fmt::Debug for Peer {
@@ -471,4 +503,53 @@ pub fn reload_listeners() -> Vec<(String, OwnedFd)> {
             Some((name.to_owned(), owned))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peer_text_matches_the_standard_formatting() {
+        for (ip, port) in [
+            ("127.0.0.1", 80u16),
+            ("0.0.0.0", 0),
+            ("255.255.255.255", 65535),
+            ("10.20.3.4", 8001),
+            ("::1", 443),
+            ("2001:db8::17", 12345),
+        ] {
+            let addr: std::net::IpAddr = ip.parse().unwrap();
+            let peer = Peer::new(addr, port);
+            assert_eq!(peer.ip_str(), ip);
+            assert_eq!(peer.port(), port.to_string().as_bytes());
+        }
+        // IPv4-mapped IPv6 peers (a dual-stack listener) show as IPv4, as in uWSGI.
+        let mapped: std::net::IpAddr = "::ffff:192.168.1.9".parse().unwrap();
+        assert_eq!(Peer::new(mapped, 1).ip_str(), "192.168.1.9");
+    }
+
+    #[test]
+    fn accepted_sockets_inherit_nodelay_from_the_tuned_listener() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        tune_listener(listener.as_raw_fd(), 1);
+        let addr = listener.local_addr().unwrap();
+        let mut client = std::net::TcpStream::connect(addr).unwrap();
+        std::io::Write::write_all(&mut client, b"x").unwrap();
+        set_nonblocking(listener.as_raw_fd(), true).unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let (fd, peer) = loop {
+            if let Some(got) = accept(listener.as_raw_fd()).unwrap() {
+                break got;
+            }
+            assert!(std::time::Instant::now() < deadline, "nothing to accept");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        };
+        assert!(nodelay(fd.as_raw_fd()));
+        assert_eq!(peer.ip_str(), "127.0.0.1");
+        assert_eq!(
+            peer.port(),
+            client.local_addr().unwrap().port().to_string().as_bytes()
+        );
+    }
 }

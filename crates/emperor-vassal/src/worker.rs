@@ -112,7 +112,10 @@ struct Conn {
     buf: Vec<u8>,
     filled: usize,
     peer: Peer,
-    deadline: Instant,
+    /// When a connection waiting in the loop is dropped: set when it starts waiting
+    /// (`socket-timeout` for a request under way, the keep-alive timeout between requests),
+    /// so a connection served at once never reads the clock for it.
+    deadline: Option<Instant>,
     registered: bool,
     /// Requests served on this connection (0: a request may be on its way).
     served: u32,
@@ -539,9 +542,10 @@ impl<'a> Worker<'a> {
             let Some((consumed, true)) = result else {
                 continue;
             };
-            if self.stopping || self.recycle_due() || !reuse(&mut conn, consumed, self.s) {
+            if self.stopping || self.recycle_due() {
                 continue;
             }
+            reuse(&mut conn, consumed);
             self.conns.insert(token, conn);
             self.ready(token, &mut None, Some(pool));
         }
@@ -651,7 +655,7 @@ impl<'a> Worker<'a> {
                         buf: self.spare.pop().unwrap_or_default(),
                         filled: 0,
                         peer,
-                        deadline: Instant::now() + self.s.socket_timeout,
+                        deadline: None,
                         registered: false,
                         served: 0,
                     };
@@ -690,6 +694,14 @@ impl<'a> Worker<'a> {
     ) {
         match self.drive(&mut conn, inline.as_deref_mut()) {
             Next::Wait => {
+                if conn.deadline.is_none() {
+                    let wait = if conn.filled == 0 && conn.served > 0 {
+                        self.s.keepalive_timeout
+                    } else {
+                        self.s.socket_timeout
+                    };
+                    conn.deadline = Some(Instant::now() + wait);
+                }
                 if !conn.registered {
                     let fd = conn.file.as_raw_fd();
                     if self
@@ -729,11 +741,14 @@ impl<'a> Worker<'a> {
     }
 
     fn sweep(&mut self) {
+        if self.conns.is_empty() {
+            return;
+        }
         let now = Instant::now();
         let expired: Vec<usize> = self
             .conns
             .iter()
-            .filter(|(_, c)| c.deadline <= now)
+            .filter(|(_, c)| c.deadline.is_some_and(|d| d <= now))
             .map(|(t, _)| *t)
             .collect();
         for token in expired {
@@ -763,9 +778,7 @@ impl<'a> Worker<'a> {
                         };
                         match handler.serve(conn, job, &mut self.vars, self.stopping) {
                             Some((consumed, true)) if !self.stopping && !self.recycle_due() => {
-                                if !reuse(conn, consumed, self.s) {
-                                    return Next::Close;
-                                }
+                                reuse(conn, consumed);
                                 continue;
                             }
                             _ => return Next::Close,
@@ -791,7 +804,8 @@ impl<'a> Worker<'a> {
                 Ok(n) => {
                     conn.filled += n;
                     if conn.filled == n {
-                        conn.deadline = Instant::now() + self.s.socket_timeout;
+                        // The first bytes of a request: it gets `socket-timeout` from now.
+                        conn.deadline = None;
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Next::Wait,
@@ -810,13 +824,11 @@ fn served(listeners: &[Listener]) -> impl Iterator<Item = (usize, &Listener)> {
 }
 
 /// Prepares a kept-alive connection for its next request: pipelined bytes move to the front.
-/// `false`: close it instead.
-fn reuse(conn: &mut Conn, consumed: usize, s: &WorkerSettings) -> bool {
+fn reuse(conn: &mut Conn, consumed: usize) {
     conn.served += 1;
     conn.buf.copy_within(consumed..conn.filled, 0);
     conn.filled -= consumed;
-    conn.deadline = Instant::now() + s.keepalive_timeout;
-    true
+    conn.deadline = None;
 }
 
 /// Parses the buffered bytes of `conn` as its listener's protocol. Malformed input is
