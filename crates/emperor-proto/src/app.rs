@@ -122,6 +122,13 @@ pub trait Responder: Send {
     /// Sends part of the body.
     fn write(&mut self, chunk: &[u8]) -> io::Result<()>;
 
+    /// Sends the last part of the body: the app has nothing more to send (a list or `bytes`
+    /// response), so a connection that closes after this response may send it together with
+    /// its FIN, in one packet. The bytes are handed over by the time the worker closes.
+    fn write_last(&mut self, chunk: &[u8]) -> io::Result<()> {
+        self.write(chunk)
+    }
+
     /// Sends `len` bytes (to the end when `None`) of an open file from `offset`, with
     /// `sendfile(2)` where the protocol allows (`wsgi.file_wrapper`). Returns bytes sent.
     fn sendfile(&mut self, file: BorrowedFd<'_>, offset: u64, len: Option<u64>) -> io::Result<u64>;

@@ -97,6 +97,11 @@ impl ResponseState {
         self.send(py, |out| out.write(chunk).map(|()| chunk.len() as u64))
     }
 
+    /// [`Self::write`] for the last chunk of the body ([`Responder::write_last`]).
+    pub(crate) fn write_last(&mut self, py: Python<'_>, chunk: &[u8]) -> Result<(), SendError> {
+        self.send(py, |out| out.write_last(chunk).map(|()| chunk.len() as u64))
+    }
+
     /// Sends the headers if they have not been, then the file from `offset` to its end.
     pub(crate) fn sendfile(
         &mut self,

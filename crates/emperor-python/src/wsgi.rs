@@ -352,7 +352,7 @@ fn consume(
     }
     if let Ok(bytes) = result.cast::<PyBytes>() {
         // uWSGI's shortcut (without `wsgi-strict`): a bytes result is the whole body.
-        return write_chunk(py, start_response, bytes);
+        return write_last(py, start_response, bytes.as_bytes());
     }
     if let Ok(list) = result.cast_exact::<PyList>() {
         return write_sequence(py, start_response, list.len(), list.iter());
@@ -376,18 +376,32 @@ fn write_sequence<'py>(
     let chunks = items
         .map(|item| as_chunk(&item))
         .collect::<PyResult<Vec<_>>>()?;
-    if len <= 1 || chunks.iter().filter(|c| !c.as_bytes().is_empty()).count() <= 1 {
-        for chunk in &chunks {
-            write_chunk(py, start_response, chunk)?;
-        }
-        return Ok(());
+    let mut filled = chunks.iter().filter(|c| !c.as_bytes().is_empty());
+    let first = filled.next();
+    if len <= 1 || filled.next().is_none() {
+        return match first {
+            Some(chunk) => write_last(py, start_response, chunk.as_bytes()),
+            None => Ok(()),
+        };
     }
     let total = chunks.iter().map(|c| c.as_bytes().len()).sum();
     let mut joined = Vec::with_capacity(total);
     for chunk in &chunks {
         joined.extend_from_slice(chunk.as_bytes());
     }
-    Ok(start_response.get().lock(py).write(py, &joined)?)
+    write_last(py, start_response, &joined)
+}
+
+/// Sends the whole rest of the body (a list, tuple or `bytes` result), if not empty.
+fn write_last(
+    py: Python<'_>,
+    start_response: &Bound<'_, StartResponse>,
+    bytes: &[u8],
+) -> Result<(), Failure> {
+    if bytes.is_empty() {
+        return Ok(());
+    }
+    Ok(start_response.get().lock(py).write_last(py, bytes)?)
 }
 
 /// Sends one non-empty chunk (the first one sends the headers).

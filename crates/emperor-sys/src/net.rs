@@ -369,6 +369,21 @@ pub fn wait(fd: RawFd, write: bool, timeout: std::time::Duration) -> io::Result<
     }
 }
 
+/// `send(2)` with `MSG_MORE`: the kernel may hold the bytes for what comes next, here the
+/// FIN of a `close` that follows at once, so response and FIN leave in one packet.
+pub fn send_more(fd: RawFd, data: &[u8]) -> io::Result<usize> {
+    // SAFETY: `data` is a live slice of the given length; send only reads it.
+    let r = unsafe {
+        libc::send(
+            fd,
+            data.as_ptr().cast(),
+            data.len(),
+            libc::MSG_MORE | libc::MSG_NOSIGNAL,
+        )
+    };
+    usize::try_from(r).map_err(|_| io::Error::last_os_error())
+}
+
 /// `writev(2)` of up to two buffers (a response head and a body chunk) in one syscall.
 pub fn writev2(fd: RawFd, a: &[u8], b: &[u8]) -> io::Result<usize> {
     let iov = [

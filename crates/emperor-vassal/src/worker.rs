@@ -157,6 +157,9 @@ struct Handler<'a> {
     pid: u32,
     /// The response head (and small body chunks) being assembled, reused across requests.
     out: Vec<u8>,
+    /// A connection this handler does not keep is closed as soon as its response is done
+    /// (the inline handler; a Python thread hands it back to the I/O thread instead).
+    closes_at_once: bool,
 }
 
 /// A connection back from a Python thread: its token, and what `Handler::serve` returned.
@@ -330,6 +333,7 @@ pub fn run<A: App>(
                 core: 0,
                 pid,
                 out: Vec::with_capacity(OUT_BUF),
+                closes_at_once: true,
             };
             worker.run(Some(&mut handler), None, signals)
         }
@@ -419,6 +423,7 @@ impl<'a> Worker<'a> {
                             core,
                             pid,
                             out: Vec::with_capacity(OUT_BUF),
+                            closes_at_once: false,
                         };
                         while let Some(mut work) = pool.take(handler.app.as_mut()) {
                             let stopping = pool.stopping.load(Ordering::SeqCst);
@@ -985,8 +990,12 @@ impl Handler<'_> {
             .enabled()
             .then(|| self.s.request_log.capture(vars, head_len));
         self.out.clear();
-        let mut responder =
-            ConnResponder::new(Timed::new(&conn.file, timeout), framing, &mut self.out);
+        let mut responder = ConnResponder::new(
+            Timed::new(&conn.file, timeout),
+            framing,
+            &mut self.out,
+            self.closes_at_once,
+        );
         if stopping {
             responder.close_after = true;
         }
@@ -1341,6 +1350,20 @@ impl<'c> Timed<'c> {
         self.write_all(b)
     }
 
+    /// Writes all of `data` with `MSG_MORE` (see [`emperor_sys::net::send_more`]).
+    fn write_all_more(&mut self, mut data: &[u8]) -> io::Result<()> {
+        while !data.is_empty() {
+            match emperor_sys::net::send_more(self.file.as_raw_fd(), data) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => data = &data[n..],
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.wait(true)?,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
     fn sendfile(&mut self, file: RawFd, offset: &mut i64, count: usize) -> io::Result<usize> {
         loop {
             match emperor_sys::net::sendfile(self.file.as_raw_fd(), file, offset, count) {
@@ -1392,13 +1415,23 @@ struct ConnResponder<'c> {
     close_after: bool,
     /// Bytes not sent yet (the head, small chunks): the handler's reused buffer.
     pending: &'c mut Vec<u8>,
+    /// The worker closes the connection as soon as this response is done, when it does not
+    /// keep it (inline handler), so the last bytes may wait for the FIN.
+    closes_at_once: bool,
+    /// The app sent its last bytes into `pending`; `finish` sends them with `MSG_MORE`.
+    last_held: bool,
     started: bool,
     sent: u64,
     header_count: usize,
 }
 
 impl<'c> ConnResponder<'c> {
-    fn new(file: Timed<'c>, framing: Framing, pending: &'c mut Vec<u8>) -> Self {
+    fn new(
+        file: Timed<'c>,
+        framing: Framing,
+        pending: &'c mut Vec<u8>,
+        closes_at_once: bool,
+    ) -> Self {
         ConnResponder {
             file,
             framing,
@@ -1408,6 +1441,8 @@ impl<'c> ConnResponder<'c> {
             refused: false,
             close_after: false,
             pending,
+            closes_at_once,
+            last_held: false,
             started: false,
             sent: 0,
             header_count: 0,
@@ -1441,6 +1476,47 @@ impl<'c> ConnResponder<'c> {
         }
         if self.chunked() {
             self.pending.extend_from_slice(http::LAST_CHUNK);
+        }
+        if self.last_held && !self.keep_alive() && !self.pending.is_empty() {
+            // The connection is closed right after: response and FIN in one packet.
+            self.file.write_all_more(self.pending)?;
+            self.sent += self.pending.len() as u64;
+            self.pending.clear();
+            return Ok(());
+        }
+        self.flush()
+    }
+
+    /// Sends part of the body; `last`: the app has nothing more, so on a connection closed
+    /// at once a small last part waits in `pending` for [`Self::finish`] and the FIN.
+    fn body(&mut self, chunk: &[u8], last: bool) -> io::Result<()> {
+        if chunk.is_empty() || self.no_body() || self.refused {
+            return Ok(());
+        }
+        // Never send more than the Content-Length the app announced.
+        let chunk = match self.length {
+            Some(n) => {
+                let room = usize::try_from(n.saturating_sub(self.body_sent)).unwrap_or(usize::MAX);
+                &chunk[..chunk.len().min(room)]
+            }
+            None => chunk,
+        };
+        self.body_sent += chunk.len() as u64;
+        let hold = last && self.closes_at_once && !self.keep_alive();
+        if self.chunked() {
+            http::write_chunk(self.pending, chunk);
+        } else if chunk.len() <= 4 * 1024 {
+            self.pending.extend_from_slice(chunk);
+        } else {
+            // The head (if not sent yet) and the chunk in one writev.
+            self.file.write2(self.pending, chunk)?;
+            self.sent += (self.pending.len() + chunk.len()) as u64;
+            self.pending.clear();
+            return Ok(());
+        }
+        if hold && self.pending.len() <= 16 * 1024 {
+            self.last_held = true;
+            return Ok(());
         }
         self.flush()
     }
@@ -1489,31 +1565,11 @@ impl Responder for ConnResponder<'_> {
     }
 
     fn write(&mut self, chunk: &[u8]) -> io::Result<()> {
-        if chunk.is_empty() || self.no_body() || self.refused {
-            return Ok(());
-        }
-        // Never send more than the Content-Length the app announced.
-        let chunk = match self.length {
-            Some(n) => {
-                let room = usize::try_from(n.saturating_sub(self.body_sent)).unwrap_or(usize::MAX);
-                &chunk[..chunk.len().min(room)]
-            }
-            None => chunk,
-        };
-        self.body_sent += chunk.len() as u64;
-        if self.chunked() {
-            http::write_chunk(self.pending, chunk);
-            return self.flush();
-        }
-        if chunk.len() <= 4 * 1024 {
-            self.pending.extend_from_slice(chunk);
-            return self.flush();
-        }
-        // The head (if not sent yet) and the chunk in one writev.
-        self.file.write2(self.pending, chunk)?;
-        self.sent += (self.pending.len() + chunk.len()) as u64;
-        self.pending.clear();
-        Ok(())
+        self.body(chunk, false)
+    }
+
+    fn write_last(&mut self, chunk: &[u8]) -> io::Result<()> {
+        self.body(chunk, true)
     }
 
     fn sendfile(&mut self, file: BorrowedFd<'_>, offset: u64, len: Option<u64>) -> io::Result<u64> {
