@@ -826,3 +826,23 @@ fn a_body_that_stops_arriving_is_cut_at_socket_timeout() {
     assert_eq!(http_get(port, "/").status, 200);
     stop(p);
 }
+
+#[test]
+fn a_preloaded_app_that_starts_threads_gets_a_warning() {
+    let (p, port) = http_vassal(&["--wsgi-file", &app("starts_thread.py")]);
+    assert_eq!(http_get(port, "/").text(), "ok\n");
+    assert!(
+        p.wait_log(
+            "the app started 1 thread(s) while loading",
+            Duration::from_secs(5)
+        ),
+        "{}",
+        p.log()
+    );
+    stop(p);
+    // An app that starts none gets no warning (and `threading` is not imported for it).
+    let (p, port) = http_vassal(&["--wsgi-file", &app("hello.py")]);
+    assert_eq!(http_get(port, "/").status, 200);
+    assert!(!p.log().contains("thread(s) while loading"), "{}", p.log());
+    stop(p);
+}

@@ -111,9 +111,16 @@ impl Interpreter {
     /// does not reset it in a forked child.)
     pub fn python_threads(&self) -> usize {
         Python::attach(|py| {
-            py.import("threading")
-                .and_then(|t| t.call_method0("active_count"))
-                .and_then(|n| n.extract::<usize>())
+            // Only when the app imported `threading`: importing it here would cost startup
+            // time (~5 ms) to learn nothing.
+            let loaded = py
+                .import("sys")
+                .and_then(|sys| sys.getattr("modules"))
+                .and_then(|modules| modules.get_item("threading"))
+                .ok();
+            loaded
+                .and_then(|t| t.call_method0("active_count").ok())
+                .and_then(|n| n.extract::<usize>().ok())
                 .unwrap_or(1)
         })
     }
@@ -425,9 +432,15 @@ fn finish_setup(py: Python<'_>, setup: &Setup) -> Result<(), Error> {
     let result = (|| -> PyResult<()> {
         let path = py.import("sys")?.getattr("path")?.cast_into::<PyList>()?;
         path.insert(0, ".")?;
-        let glob = py.import("glob")?;
         for entry in &setup.pythonpath {
-            let mut matches: Vec<String> = glob.call_method1("glob", (entry,))?.extract()?;
+            // `glob` (with `re`, `enum`… ~10 ms of imports) only for a pattern.
+            let mut matches: Vec<String> = if entry.contains(['*', '?', '[']) {
+                py.import("glob")?
+                    .call_method1("glob", (entry,))?
+                    .extract()?
+            } else {
+                Vec::new()
+            };
             matches.sort();
             if matches.is_empty() {
                 matches.push(entry.clone());

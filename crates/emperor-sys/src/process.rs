@@ -182,17 +182,19 @@ pub fn thread_count() -> usize {
     std::fs::read_dir("/proc/self/task").map_or(0, Iterator::count)
 }
 
-/// `fork(2)`, refused unless this process has exactly one thread: the safe entry point the
-/// vassal master uses (DESIGN, "Threads rule"; a forked multi-threaded process can deadlock on
-/// locks other threads held).
-pub fn fork_single_threaded() -> io::Result<Forked> {
-    let threads = thread_count();
-    if threads != 1 {
-        return Err(io::Error::other(format!(
-            "refusing to fork: this process has {threads} threads (the master must stay single-threaded)"
-        )));
-    }
-    // SAFETY: checked just above that this process has a single thread.
+/// `fork(2)` for the vassal master, inside `CPython`'s fork hooks with the GIL held.
+///
+/// The master's own code never starts a thread (DESIGN, "Threads rule"; CI checks the
+/// dependency tree). Other threads can only be the app's: a `threading.Thread` started at
+/// import, or a library's pool (`OpenBLAS` under numpy, gRPC). They do not exist in the child;
+/// the caller warns about them. Refusing to fork would leave such an app without workers,
+/// where uWSGI (and Python's own `os.fork()`) fork under the same contract.
+pub fn fork_master() -> io::Result<Forked> {
+    // SAFETY: no thread of ours runs besides the caller. An app thread cannot be inside the
+    // interpreter (the caller holds the GIL after `PyOS_BeforeFork`, which also takes the
+    // import lock and is undone by `PyOS_AfterFork_Child`); glibc's fork resets malloc's
+    // locks, and libraries with locks of their own register `pthread_atfork` handlers: the
+    // contract of `os.fork()` in a threaded Python program.
     unsafe { fork() }
 }
 

@@ -398,10 +398,11 @@ fn start<R: Runtime>(
             }
             log::line("*** no app loaded: every request will get a 500 until the app loads ***");
         }
-        let threads = runtime.threads();
+        // Python's count (`threading`) and the process's (a library's native pool).
+        let threads = runtime.threads().max(process::thread_count());
         if threads > 1 {
             log::line(&format!(
-                "*** WARNING: the app started {} thread(s) while loading; threads do not survive fork(): set `lazy-apps = true` to load the app in each worker ***",
+                "*** WARNING: the app started {} thread(s) while loading; threads do not survive fork(): the workers run without them (set `lazy-apps = true` to load the app in each worker) ***",
                 threads - 1
             ));
         }
@@ -1498,7 +1499,7 @@ impl<R: Runtime> Master<R> {
     fn spawn(&mut self, index: usize) {
         let id = u32::try_from(index + 1).unwrap_or(u32::MAX);
         let master_pid = process::pid();
-        let forked = self.runtime.fork(&mut process::fork_single_threaded);
+        let forked = self.runtime.fork(&mut process::fork_master);
         match forked {
             Ok(Forked::Child) => {
                 let code = self.become_worker(id, master_pid);
