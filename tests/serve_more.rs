@@ -846,3 +846,37 @@ fn a_preloaded_app_that_starts_threads_gets_a_warning() {
     assert!(!p.log().contains("thread(s) while loading"), "{}", p.log());
     stop(p);
 }
+
+#[test]
+fn slow_client_large_body_both_ways() {
+    // A 3 MB upload sent in pieces (the worker waits for each) and a 3 MB answer read only
+    // after a pause (the worker's writes find the socket full and wait): sockets stay
+    // non-blocking, so both waits go through poll, bounded by socket-timeout.
+    let (p, port) = http_vassal(&["--wsgi-file", &app("echo.py"), "--socket-timeout", "10"]);
+    let body = vec![b'x'; 3 * 1024 * 1024];
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.write_all(
+        format!(
+            "POST /up HTTP/1.1\r\nHost: localhost\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    for piece in body.chunks(512 * 1024) {
+        s.write_all(piece).unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    let r = Response::parse(&out);
+    assert_eq!(r.status, 200, "{}", p.log());
+    let text = r.text();
+    let start = text.find("\"body\": \"").expect("body key") + 9;
+    let echoed = &text[start..start + body.len()];
+    assert!(echoed.bytes().all(|b| b == b'x'), "body changed");
+    assert_eq!(text.as_bytes()[start + body.len()], b'"', "body length");
+    stop(p);
+}
