@@ -243,6 +243,7 @@ pub fn run(
         request_log,
         hostname: ctx.host.hostname.clone().into_bytes(),
         static_files,
+        reuse_port: cfg.reuse_port,
     };
     let runtime = PythonRuntime {
         setup,

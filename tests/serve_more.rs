@@ -880,3 +880,52 @@ fn slow_client_large_body_both_ways() {
     assert_eq!(text.as_bytes()[start + body.len()], b'"', "body length");
     stop(p);
 }
+
+/// Listening TCP sockets on `port` (`/proc/net/tcp`, state LISTEN).
+fn listening_sockets(port: u16) -> usize {
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
+    let local = format!(":{port:04X}");
+    table
+        .lines()
+        .skip(1)
+        .filter(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            f.len() > 3 && f[1].ends_with(&local) && f[3] == "0A"
+        })
+        .count()
+}
+
+#[test]
+fn reuse_port_gives_each_worker_its_own_listener() {
+    let (p, port) = http_vassal(&[
+        "--wsgi-file",
+        &app("whoami.py"),
+        "--processes",
+        "2",
+        "--reuse-port",
+    ]);
+    let mut pids = std::collections::HashSet::new();
+    for _ in 0..100 {
+        let r = http_get(port, "/");
+        assert_eq!(r.status, 200, "{}", p.log());
+        let text = r.text();
+        let pid = text
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("pid="))
+            .expect("pid")
+            .to_owned();
+        pids.insert(pid);
+    }
+    assert_eq!(pids.len(), 2, "answered by {pids:?}");
+    // The master's listener and one socket per worker, all on the port.
+    assert_eq!(listening_sockets(port), 3, "{}", p.log());
+    let migrate = std::fs::read_to_string("/proc/sys/net/ipv4/tcp_migrate_req")
+        .is_ok_and(|v| v.trim() == "1");
+    assert_eq!(p.log().contains("tcp_migrate_req"), !migrate, "{}", p.log());
+    stop(p);
+    // Without the option: only the master's listener.
+    let (p, port) = http_vassal(&["--wsgi-file", &app("whoami.py"), "--processes", "2"]);
+    assert_eq!(http_get(port, "/").status, 200);
+    assert_eq!(listening_sockets(port), 1);
+    stop(p);
+}

@@ -253,8 +253,8 @@ pub const OPTIONS: &[OptionDef] = &[
         .doc("remove UNIX sockets and pidfiles on exit")
         .implemented(),
     opt("reuse-port", Kind::Flag)
-        .doc("set SO_REUSEPORT on TCP listeners (an opt-in tuning)")
-        .planned(),
+        .doc("give each worker its own SO_REUSEPORT socket next to the shared listener (opt-in; see docs/migration.md)")
+        .implemented(),
     opt("socket-timeout", Kind::Int)
         .short('z')
         .default("4")

@@ -107,6 +107,8 @@ pub struct VassalConfig {
     pub vacuum: bool,
     /// `no-defer-accept`: TCP listeners accept connections before their first bytes arrive.
     pub no_defer_accept: bool,
+    /// `reuse-port`: each worker also accepts on its own `SO_REUSEPORT` socket.
+    pub reuse_port: bool,
     pub manage_script_name: bool,
     pub stats: Option<String>,
     pub pidfile: Option<PathBuf>,
@@ -610,6 +612,7 @@ fn build_vassal(b: &mut Builder<'_>) -> VassalConfig {
         need_app: b.eff.flag("need-app"),
         vacuum: b.eff.flag("vacuum"),
         no_defer_accept: b.eff.flag("no-defer-accept"),
+        reuse_port: b.eff.flag("reuse-port"),
         manage_script_name: b.eff.flag("manage-script-name"),
         stats: b.eff.text("stats"),
         pidfile: b.eff.text("pidfile").map(PathBuf::from),

@@ -37,6 +37,38 @@ pub fn bind_tcp(addr: SocketAddr, backlog: u32) -> io::Result<OwnedFd> {
     Ok(fd)
 }
 
+/// Binds and listens on a TCP address with `SO_REUSEPORT` (and `SO_REUSEADDR`) set before
+/// the bind, so that other sockets of the same user may join its group (`reuse-port`).
+pub fn bind_tcp_reuseport(addr: SocketAddr, backlog: u32) -> io::Result<OwnedFd> {
+    use nix::sys::socket::{
+        AddressFamily, SockFlag, SockType, SockaddrIn, SockaddrIn6, bind, setsockopt, socket,
+        sockopt,
+    };
+    let family = match addr {
+        SocketAddr::V4(_) => AddressFamily::Inet,
+        SocketAddr::V6(_) => AddressFamily::Inet6,
+    };
+    let fd = socket(family, SockType::Stream, SockFlag::SOCK_CLOEXEC, None)?;
+    setsockopt(&fd, sockopt::ReuseAddr, &true)?;
+    setsockopt(&fd, sockopt::ReusePort, &true)?;
+    match addr {
+        SocketAddr::V4(v4) => bind(fd.as_raw_fd(), &SockaddrIn::from(v4))?,
+        SocketAddr::V6(v6) => bind(fd.as_raw_fd(), &SockaddrIn6::from(v6))?,
+    }
+    set_backlog(&fd, backlog)?;
+    Ok(fd)
+}
+
+/// The TCP address a socket is bound to; `None` for other sockets.
+pub fn tcp_local_addr(fd: RawFd) -> Option<SocketAddr> {
+    let a = nix::sys::socket::getsockname::<nix::sys::socket::SockaddrStorage>(fd).ok()?;
+    if let Some(v4) = a.as_sockaddr_in() {
+        return Some(SocketAddr::V4(std::net::SocketAddrV4::from(*v4)));
+    }
+    a.as_sockaddr_in6()
+        .map(|v6| SocketAddr::V6(std::net::SocketAddrV6::from(*v6)))
+}
+
 /// Binds and listens on a UNIX socket path. A stale socket file at `path` is removed first
 /// (a regular file there is an error, never deleted); `mode` is applied right after binding.
 pub fn bind_unix(path: &Path, backlog: u32, mode: Option<u32>) -> io::Result<OwnedFd> {
@@ -426,6 +458,23 @@ pub fn duplicate(fd: RawFd) -> io::Result<OwnedFd> {
 pub fn epoll_add_exclusive(epfd: RawFd, fd: RawFd, token: u64) -> io::Result<()> {
     let mut event = libc::epoll_event {
         events: (libc::EPOLLIN | libc::EPOLLEXCLUSIVE) as u32,
+        u64: token,
+    };
+    // SAFETY: `event` is a valid epoll_event for the duration of the call; the kernel checks
+    // both descriptors.
+    let r = unsafe { libc::epoll_ctl(epfd, libc::EPOLL_CTL_ADD, fd, &raw mut event) };
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// Adds `fd` to the epoll instance `epfd` for readability, level-triggered (a worker's own
+/// `reuse-port` socket: no other process waits on it).
+pub fn epoll_add(epfd: RawFd, fd: RawFd, token: u64) -> io::Result<()> {
+    let mut event = libc::epoll_event {
+        events: libc::EPOLLIN as u32,
         u64: token,
     };
     // SAFETY: `event` is a valid epoll_event for the duration of the call; the kernel checks

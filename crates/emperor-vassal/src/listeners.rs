@@ -83,9 +83,12 @@ fn bind_one(
     match &spec.addr {
         SocketAddr::Tcp { host, port } => {
             let addr = net::resolve(host, *port).map_err(|e| bind_error(spec, &e))?;
-            net::bind_tcp(addr, backlog)
-                .map(|fd| (fd, None))
-                .map_err(|e| bind_error(spec, &e))
+            let bound = if cfg.reuse_port {
+                net::bind_tcp_reuseport(addr, backlog)
+            } else {
+                net::bind_tcp(addr, backlog)
+            };
+            bound.map(|fd| (fd, None)).map_err(|e| bind_error(spec, &e))
         }
         SocketAddr::Unix(path) => {
             let fd = net::bind_unix(path, backlog, cfg.chmod_socket)

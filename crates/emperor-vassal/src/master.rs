@@ -350,6 +350,15 @@ fn start<R: Runtime>(
     for l in all.iter().chain(&shared) {
         emperor_sys::net::tune_listener(l.raw(), defer);
     }
+    if cfg.reuse_port {
+        let migrate = std::fs::read_to_string("/proc/sys/net/ipv4/tcp_migrate_req")
+            .is_ok_and(|v| v.trim() == "1");
+        if !migrate {
+            log::line(
+                "*** WARNING: `reuse-port`: connections waiting on a worker's own socket are reset when that worker stops (reload, recycling, a crash); set the sysctl net.ipv4.tcp_migrate_req = 1 to have the kernel move them to another worker ***",
+            );
+        }
+    }
     if dropping && !drop_now {
         drop_privileges(&cfg, &ids)?;
     }

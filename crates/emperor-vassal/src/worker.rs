@@ -85,10 +85,15 @@ pub struct WorkerSettings {
     pub hostname: Vec<u8>,
     /// Static file rules; `None` when the vassal has none.
     pub static_files: Option<StaticFiles>,
+    /// `reuse-port`: each worker also binds its own `SO_REUSEPORT` socket on every TCP
+    /// listener, and accepts from both.
+    pub reuse_port: bool,
 }
 
 const SIGNAL_TOKEN: Token = Token(usize::MAX - 1);
 const FIRST_CONN: usize = 1 << 20;
+/// Poller tokens of a worker's own `reuse-port` sockets: `OWN_SOCKETS + listener index`.
+const OWN_SOCKETS: usize = 1 << 16;
 /// The initial capacity of a handler's response buffer.
 const OUT_BUF: usize = 1024;
 /// Read buffers kept for reuse by a worker (each `buffer-size` bytes).
@@ -245,6 +250,8 @@ struct Worker<'a> {
     vars: Vars,
     /// Read buffers of closed connections, for the next ones.
     spare: Vec<Vec<u8>>,
+    /// This worker's own `reuse-port` sockets: (listener index, socket).
+    own: Vec<(usize, std::os::fd::OwnedFd)>,
     /// Open connections as last published in the scoreboard.
     published: usize,
     /// Since when the listeners are out of the poller to let a sibling catch up.
@@ -350,9 +357,20 @@ impl<'a> Worker<'a> {
         s: &'a WorkerSettings,
     ) -> io::Result<Self> {
         let poll = Poll::new()?;
+        let mut own = Vec::new();
         for (i, l) in served(listeners) {
             emperor_sys::net::set_nonblocking(l.raw(), true)?;
             emperor_sys::net::epoll_add_exclusive(poll.as_raw_fd(), l.raw(), i as u64)?;
+            if s.reuse_port
+                && let Some(fd) = own_socket(index, l, s)
+            {
+                emperor_sys::net::epoll_add(
+                    poll.as_raw_fd(),
+                    fd.as_raw_fd(),
+                    (OWN_SOCKETS + i) as u64,
+                )?;
+                own.push((i, fd));
+            }
         }
         Ok(Worker {
             index,
@@ -365,6 +383,7 @@ impl<'a> Worker<'a> {
             stopping: false,
             vars: Vars::with_capacity(4096, 64),
             spare: Vec::new(),
+            own,
             published: 0,
             paused: None,
             rest_until: None,
@@ -509,7 +528,16 @@ impl<'a> Worker<'a> {
                     }
                 } else if token.0 < self.listeners.len() {
                     if !self.stopping {
-                        self.accept(token.0, &mut inline, pool);
+                        self.accept(token.0, self.listeners[token.0].raw(), &mut inline, pool);
+                    }
+                } else if let Some(&(i, ref fd)) = token
+                    .0
+                    .checked_sub(OWN_SOCKETS)
+                    .and_then(|i| self.own.iter().find(|(l, _)| *l == i))
+                {
+                    if !self.stopping {
+                        let fd = fd.as_raw_fd();
+                        self.accept(i, fd, &mut inline, pool);
                     }
                 } else {
                     self.ready(token.0, &mut inline, pool);
@@ -615,6 +643,10 @@ impl<'a> Worker<'a> {
         for l in self.listeners {
             let _ = emperor_sys::net::epoll_remove(self.poll.as_raw_fd(), l.raw());
         }
+        // Closing its own sockets takes this worker out of the reuseport groups: no new
+        // connection is routed to it (the ones already queued there move to another socket
+        // of the group with `net.ipv4.tcp_migrate_req = 1`, else they are reset).
+        self.own.clear();
         // Idle keep-alive connections are closed. A connection accepted but whose request has
         // not fully arrived is kept and served (then closed): closing it would drop a request
         // the client already sent. Its read deadline bounds the wait.
@@ -645,14 +677,16 @@ impl<'a> Worker<'a> {
         self.recycle_reason().is_some()
     }
 
+    /// Accepts from `socket`: listener `listener` itself or this worker's own socket for it.
     fn accept(
         &mut self,
         listener: usize,
+        socket: RawFd,
         inline: &mut Option<&mut Handler<'_>>,
         pool: Option<&Pool>,
     ) {
         for _ in 0..ACCEPT_BATCH {
-            match emperor_sys::net::accept(self.listeners[listener].raw()) {
+            match emperor_sys::net::accept(socket) {
                 Ok(Some((fd, peer))) => {
                     let conn = Conn {
                         file: File::from(fd),
@@ -817,6 +851,31 @@ impl<'a> Worker<'a> {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(_) => return Next::Close,
             }
+        }
+    }
+}
+
+/// Binds this worker's own `SO_REUSEPORT` socket on a TCP listener's address (`reuse-port`);
+/// `None` (logged) for other sockets or when the bind fails: the worker then accepts on the
+/// shared listener only.
+fn own_socket(index: usize, l: &Listener, s: &WorkerSettings) -> Option<std::os::fd::OwnedFd> {
+    let addr = emperor_sys::net::tcp_local_addr(l.raw())?;
+    let bound = emperor_sys::net::bind_tcp_reuseport(addr, 1024).and_then(|fd| {
+        emperor_sys::net::set_nonblocking(fd.as_raw_fd(), true)?;
+        Ok(fd)
+    });
+    match bound {
+        Ok(fd) => {
+            let defer = u32::try_from(s.socket_timeout.as_secs()).unwrap_or(u32::MAX);
+            emperor_sys::net::tune_listener(fd.as_raw_fd(), defer.max(1));
+            Some(fd)
+        }
+        Err(e) => {
+            log::line(&format!(
+                "worker {}: `reuse-port`: cannot bind its own socket on {addr}: {e} (the listener must be bound with `reuse-port` by the same user); accepting on the shared socket only",
+                index + 1
+            ));
+            None
         }
     }
 }
