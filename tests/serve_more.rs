@@ -765,6 +765,14 @@ fn keepalive_get(s: &mut TcpStream) -> String {
     }
 }
 
+/// The worker pid in a `whoami.py` answer.
+fn whoami_pid(body: &str) -> String {
+    body.split_whitespace()
+        .find_map(|w| w.strip_prefix("pid="))
+        .expect("pid")
+        .to_owned()
+}
+
 #[test]
 fn kept_alive_clients_spread_over_the_workers() {
     // Clients that connect one after another while the workers are idle would all wake the
@@ -775,13 +783,9 @@ fn kept_alive_clients_spread_over_the_workers() {
     for _ in 0..16 {
         let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        let body = keepalive_get(&mut s);
-        let pid = body
-            .split_whitespace()
-            .find_map(|w| w.strip_prefix("pid="))
-            .expect("pid")
-            .to_owned();
-        *per_pid.entry(pid).or_default() += 1;
+        *per_pid
+            .entry(whoami_pid(&keepalive_get(&mut s)))
+            .or_default() += 1;
         held.push(s);
     }
     assert_eq!(
@@ -908,13 +912,7 @@ fn reuse_port_gives_each_worker_its_own_listener() {
     for _ in 0..100 {
         let r = http_get(port, "/");
         assert_eq!(r.status, 200, "{}", p.log());
-        let text = r.text();
-        let pid = text
-            .split_whitespace()
-            .find_map(|w| w.strip_prefix("pid="))
-            .expect("pid")
-            .to_owned();
-        pids.insert(pid);
+        pids.insert(whoami_pid(&r.text()));
     }
     assert_eq!(pids.len(), 2, "answered by {pids:?}");
     // The master's listener and one socket per worker, all on the port.

@@ -415,19 +415,7 @@ pub fn http_vassal(extra: &[&str]) -> (Proc, u16) {
 
 /// The direct children of `pid` (every thread's `/proc/PID/task/*/children`).
 pub fn child_pids(pid: i32) -> Vec<i32> {
-    let mut out = Vec::new();
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return out;
-    };
-    for task in tasks.flatten() {
-        if let Ok(text) = std::fs::read_to_string(task.path().join("children")) {
-            out.extend(
-                text.split_whitespace()
-                    .filter_map(|p| p.parse::<i32>().ok()),
-            );
-        }
-    }
-    out
+    emperor_sys::spawn::children_of(pid)
 }
 
 /// Whether `pid` exists and is not a zombie.

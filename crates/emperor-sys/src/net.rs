@@ -454,27 +454,21 @@ pub fn duplicate(fd: RawFd) -> io::Result<OwnedFd> {
 
 /// Adds `fd` to the epoll instance `epfd` for readability with `EPOLLEXCLUSIVE`, so that one
 /// connection wakes one of the workers sharing a listener instead of all of them (level
-/// triggered: the worker accepts until `EAGAIN`). `token` comes back in the event's data.
+/// triggered: a listener still readable is reported again). `token` comes back in the
+/// event's data.
 pub fn epoll_add_exclusive(epfd: RawFd, fd: RawFd, token: u64) -> io::Result<()> {
-    let mut event = libc::epoll_event {
-        events: (libc::EPOLLIN | libc::EPOLLEXCLUSIVE) as u32,
-        u64: token,
-    };
-    // SAFETY: `event` is a valid epoll_event for the duration of the call; the kernel checks
-    // both descriptors.
-    let r = unsafe { libc::epoll_ctl(epfd, libc::EPOLL_CTL_ADD, fd, &raw mut event) };
-    if r < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(())
-    }
+    epoll_add_events(epfd, fd, libc::EPOLLIN | libc::EPOLLEXCLUSIVE, token)
 }
 
 /// Adds `fd` to the epoll instance `epfd` for readability, level-triggered (a worker's own
 /// `reuse-port` socket: no other process waits on it).
 pub fn epoll_add(epfd: RawFd, fd: RawFd, token: u64) -> io::Result<()> {
+    epoll_add_events(epfd, fd, libc::EPOLLIN, token)
+}
+
+fn epoll_add_events(epfd: RawFd, fd: RawFd, events: libc::c_int, token: u64) -> io::Result<()> {
     let mut event = libc::epoll_event {
-        events: libc::EPOLLIN as u32,
+        events: events.cast_unsigned(),
         u64: token,
     };
     // SAFETY: `event` is a valid epoll_event for the duration of the call; the kernel checks

@@ -189,8 +189,14 @@ unsafe fn drop_credentials(c: &Credentials) -> io::Result<()> {
 /// The pids of this process's direct children (`/proc/self/task/*/children`), adopted ones
 /// included (the emperor is a subreaper).
 pub fn children() -> Vec<i32> {
+    children_of(i32::try_from(std::process::id()).unwrap_or(i32::MAX))
+}
+
+/// The pids of the direct children of process `pid`, from every one of its threads
+/// (`/proc/PID/task/*/children`), sorted.
+pub fn children_of(pid: i32) -> Vec<i32> {
     let mut out = Vec::new();
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
         return out;
     };
     for task in tasks.flatten() {

@@ -657,15 +657,7 @@ impl<R: Runtime> Master<R> {
             }
             SIGTTOU if self.phase == Phase::Running => {
                 if self.active > 1 {
-                    self.active -= 1;
-                    let kill_at = Instant::now() + self.settings.reload_mercy;
-                    self.slots[self.active].retire(SIGHUP, kill_at);
-                    log::line(&format!(
-                        "SIGTTOU: removing worker {} ({} of {} running)",
-                        self.active + 1,
-                        self.active,
-                        self.slots.len()
-                    ));
+                    self.retire_last("SIGTTOU: removing");
                 } else {
                     log::line("SIGTTOU: one worker is the minimum");
                 }
@@ -685,6 +677,20 @@ impl<R: Runtime> Master<R> {
     /// byte 2 and read, without blocking the loop, from the config channel
     /// ([`Master::read_pending_config`]); otherwise the command line and its files are
     /// read again.
+    /// Takes the last active worker out of the pool (SIGTTOU, `cheaper`): it finishes its
+    /// request and goes, killed after `worker-reload-mercy`. `what` starts the log line.
+    fn retire_last(&mut self, what: &str) {
+        self.active -= 1;
+        let kill_at = Instant::now() + self.settings.reload_mercy;
+        self.slots[self.active].retire(SIGHUP, kill_at);
+        log::line(&format!(
+            "{what} worker {} ({} of {} running)",
+            self.active + 1,
+            self.active,
+            self.slots.len()
+        ));
+    }
+
     fn reload(&mut self) {
         if self.paused {
             self.pause_resume();
@@ -1420,14 +1426,7 @@ impl<R: Runtime> Master<R> {
                 c.idle_ticks += 1;
                 if c.idle_ticks >= c.settings.overload {
                     c.idle_ticks = 0;
-                    self.active -= 1;
-                    self.slots[self.active].retire(SIGHUP, now + self.settings.reload_mercy);
-                    log::line(&format!(
-                        "cheaper: cheaping worker {} ({} of {} running)",
-                        self.active + 1,
-                        self.active,
-                        self.slots.len()
-                    ));
+                    self.retire_last("cheaper: cheaping");
                 }
             } else {
                 c.busy_ticks = 0;

@@ -3,15 +3,17 @@
 //!
 //! # Theory of operation
 //! Listeners are registered with `EPOLLEXCLUSIVE` (level-triggered), so a new connection wakes
-//! one worker, which accepts until `EAGAIN`. A new connection is read at once (nginx sends the
-//! whole uwsgi packet with the connection; TCP listeners defer the accept until the first
-//! bytes are there), and only registered with the poller when its request is not complete
-//! yet: a one-shot connection (nginx `uwsgi_pass`, `Connection: close`) costs `accept4`,
-//! `read`, `write` and `close`, nothing else. When a request head is complete it is served
+//! one worker, which accepts one connection per wake-up. A new connection is read at once
+//! (nginx sends the whole uwsgi packet with the connection; TCP listeners defer the accept
+//! until the first bytes are there), and only registered with the poller when its request is
+//! not complete yet: a one-shot connection (nginx `uwsgi_pass`, `Connection: close`) costs
+//! `accept4`, `read`, `sendto` and `close`, nothing else. Kept-alive clients are spread over
+//! the workers by `Worker::balance`; with `reuse-port` each worker also accepts on a
+//! `SO_REUSEPORT` socket of its own. When a request head is complete it is served
 //! at once: the whole body is read (in memory up to the post-buffering threshold, then into
 //! an unlinked temp file), the app is called, and the response is written. Sockets stay
 //! non-blocking throughout; a read or write that would block waits in `poll` for at most
-//! `socket-timeout` ([`Timed`]). One thread never interleaves two requests. An HTTP connection
+//! `socket-timeout` (`Timed`). One thread never interleaves two requests. An HTTP connection
 //! that may be kept alive then waits in the loop, never holding Python: the poll wait runs
 //! with the app "unlocked" (the GIL released).
 //!
@@ -98,11 +100,6 @@ const OWN_SOCKETS: usize = 1 << 16;
 const OUT_BUF: usize = 1024;
 /// Read buffers kept for reuse by a worker (each `buffer-size` bytes).
 const SPARE_BUFFERS: usize = 64;
-/// Connections accepted per wake-up before looking at the others again. One: a worker goes
-/// back to its loop after each accept, so a burst of new connections spreads over the idle
-/// workers (EPOLLEXCLUSIVE wakes one waiting worker per connection) instead of all landing on
-/// the first one woken.
-const ACCEPT_BATCH: usize = 1;
 /// A worker holding this many more open connections than an idle sibling stops accepting
 /// for a moment, so kept-alive clients spread evenly over the workers (see [`Worker::balance`]).
 const BALANCE_SLACK: usize = 4;
@@ -609,9 +606,7 @@ impl<'a> Worker<'a> {
             });
         match self.paused {
             None if crowded && self.rest_until.is_none_or(|t| Instant::now() >= t) => {
-                for l in self.listeners {
-                    let _ = emperor_sys::net::epoll_remove(self.poll.as_raw_fd(), l.raw());
-                }
+                self.poll_listeners(false);
                 self.paused = Some(Instant::now());
             }
             Some(since) if !crowded || since.elapsed() >= BALANCE_PAUSE => {
@@ -619,15 +614,22 @@ impl<'a> Worker<'a> {
                     self.rest_until = Some(Instant::now() + BALANCE_REST);
                 }
                 self.paused = None;
-                for (i, l) in served(self.listeners) {
-                    let _ = emperor_sys::net::epoll_add_exclusive(
-                        self.poll.as_raw_fd(),
-                        l.raw(),
-                        i as u64,
-                    );
-                }
+                self.poll_listeners(true);
             }
             _ => {}
+        }
+    }
+
+    /// Puts the shared listeners in the poller (`EPOLLEXCLUSIVE`, token = index) or takes
+    /// them out (a pause of [`Self::balance`], a stop).
+    fn poll_listeners(&self, on: bool) {
+        let epfd = self.poll.as_raw_fd();
+        for (i, l) in served(self.listeners) {
+            let _ = if on {
+                emperor_sys::net::epoll_add_exclusive(epfd, l.raw(), i as u64)
+            } else {
+                emperor_sys::net::epoll_remove(epfd, l.raw())
+            };
         }
     }
 
@@ -640,9 +642,7 @@ impl<'a> Worker<'a> {
             pool.stopping.store(true, Ordering::SeqCst);
         }
         self.sb.set(self.index, Field::Accepting, 0);
-        for l in self.listeners {
-            let _ = emperor_sys::net::epoll_remove(self.poll.as_raw_fd(), l.raw());
-        }
+        self.poll_listeners(false);
         // Closing its own sockets takes this worker out of the reuseport groups: no new
         // connection is routed to it (the ones already queued there move to another socket
         // of the group with `net.ipv4.tcp_migrate_req = 1`, else they are reset).
@@ -677,7 +677,11 @@ impl<'a> Worker<'a> {
         self.recycle_reason().is_some()
     }
 
-    /// Accepts from `socket`: listener `listener` itself or this worker's own socket for it.
+    /// Accepts one connection from `socket` (listener `listener` itself or this worker's own
+    /// socket for it) and serves it. One per wake-up: the worker goes back to its loop after
+    /// each accept, so a burst of new connections spreads over the idle workers
+    /// (EPOLLEXCLUSIVE wakes one waiting worker per connection) instead of all landing on the
+    /// first one woken; a listener still readable is reported again at once.
     fn accept(
         &mut self,
         listener: usize,
@@ -685,33 +689,25 @@ impl<'a> Worker<'a> {
         inline: &mut Option<&mut Handler<'_>>,
         pool: Option<&Pool>,
     ) {
-        for _ in 0..ACCEPT_BATCH {
-            match emperor_sys::net::accept(socket) {
-                Ok(Some((fd, peer))) => {
-                    let conn = Conn {
-                        file: File::from(fd),
-                        listener,
-                        buf: self.spare.pop().unwrap_or_default(),
-                        filled: 0,
-                        peer,
-                        deadline: None,
-                        registered: false,
-                        served: 0,
-                    };
-                    let token = self.next_token;
-                    self.next_token = self.next_token.wrapping_add(1).max(FIRST_CONN);
-                    // Read right away: the request usually arrived with the connection.
-                    self.handle(token, conn, inline, pool);
-                    if self.recycle_due() || self.stopping {
-                        return;
-                    }
-                }
-                Ok(None) => return,
-                Err(e) => {
-                    log::line(&format!("worker {}: accept failed: {e}", self.index + 1));
-                    return;
-                }
+        match emperor_sys::net::accept(socket) {
+            Ok(Some((fd, peer))) => {
+                let conn = Conn {
+                    file: File::from(fd),
+                    listener,
+                    buf: self.spare.pop().unwrap_or_default(),
+                    filled: 0,
+                    peer,
+                    deadline: None,
+                    registered: false,
+                    served: 0,
+                };
+                let token = self.next_token;
+                self.next_token = self.next_token.wrapping_add(1).max(FIRST_CONN);
+                // Read right away: the request usually arrived with the connection.
+                self.handle(token, conn, inline, pool);
             }
+            Ok(None) => {}
+            Err(e) => log::line(&format!("worker {}: accept failed: {e}", self.index + 1)),
         }
     }
 
@@ -1391,19 +1387,29 @@ impl<'c> Timed<'c> {
         }
     }
 
+    /// Runs a non-blocking socket operation until it does not report `EAGAIN` (waiting for
+    /// the socket to be readable, or writable when `write`) or `EINTR`.
+    fn ready<T>(&self, write: bool, mut op: impl FnMut() -> io::Result<T>) -> io::Result<T> {
+        loop {
+            match op() {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.wait(write)?,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                r => return r,
+            }
+        }
+    }
+
     /// Writes `a` then `b` completely, in one `writev` when the socket takes them.
     fn write2(&mut self, mut a: &[u8], mut b: &[u8]) -> io::Result<()> {
+        let fd = self.file.as_raw_fd();
         while !a.is_empty() {
-            match emperor_sys::net::writev2(self.file.as_raw_fd(), a, b) {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) if n < a.len() => a = &a[n..],
-                Ok(n) => {
+            match self.ready(true, || emperor_sys::net::writev2(fd, a, b))? {
+                0 => return Err(io::ErrorKind::WriteZero.into()),
+                n if n < a.len() => a = &a[n..],
+                n => {
                     b = &b[n - a.len()..];
                     a = &[];
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.wait(true)?,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
             }
         }
         self.write_all(b)
@@ -1411,48 +1417,33 @@ impl<'c> Timed<'c> {
 
     /// Writes all of `data` with `MSG_MORE` (see [`emperor_sys::net::send_more`]).
     fn write_all_more(&mut self, mut data: &[u8]) -> io::Result<()> {
+        let fd = self.file.as_raw_fd();
         while !data.is_empty() {
-            match emperor_sys::net::send_more(self.file.as_raw_fd(), data) {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => data = &data[n..],
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.wait(true)?,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
+            match self.ready(true, || emperor_sys::net::send_more(fd, data))? {
+                0 => return Err(io::ErrorKind::WriteZero.into()),
+                n => data = &data[n..],
             }
         }
         Ok(())
     }
 
     fn sendfile(&mut self, file: RawFd, offset: &mut i64, count: usize) -> io::Result<usize> {
-        loop {
-            match emperor_sys::net::sendfile(self.file.as_raw_fd(), file, offset, count) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.wait(true)?,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                r => return r,
-            }
-        }
+        let fd = self.file.as_raw_fd();
+        self.ready(true, || emperor_sys::net::sendfile(fd, file, offset, count))
     }
 }
 
 impl Read for Timed<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        loop {
-            match (&mut &*self.file).read(buf) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.wait(false)?,
-                r => return r,
-            }
-        }
+        let file = self.file;
+        self.ready(false, || (&mut &*file).read(buf))
     }
 }
 
 impl Write for Timed<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        loop {
-            match (&mut &*self.file).write(buf) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.wait(true)?,
-                r => return r,
-            }
-        }
+        let file = self.file;
+        self.ready(true, || (&mut &*file).write(buf))
     }
 
     fn flush(&mut self) -> io::Result<()> {
