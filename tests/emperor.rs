@@ -433,8 +433,18 @@ fn killed_emperor_leaves_nothing() {
     for port in &ports {
         wait_body(*port, "version=", Duration::from_secs(20));
     }
-    let all = descendants(emperor.proc.pid());
-    assert!(all.len() >= 6, "{all:?}");
+    // Two masters with two workers each: the first answer comes from the first worker up,
+    // so wait until every worker is forked.
+    let all = wait_for(Duration::from_secs(20), || {
+        let all = descendants(emperor.proc.pid());
+        (all.len() >= 6).then_some(all)
+    })
+    .unwrap_or_else(|| {
+        panic!(
+            "not every worker started: {:?}",
+            descendants(emperor.proc.pid())
+        )
+    });
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(emperor.proc.pid()),
         nix::sys::signal::Signal::SIGKILL,
