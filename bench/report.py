@@ -7,21 +7,32 @@ import os
 import statistics
 import sys
 
-SERVERS = [('emperor', 'emperor'), ('uwsgi', 'uWSGI'), ('granian', 'granian')]
+SERVERS = [('emperor', 'emperor'), ('uwsgi', 'uWSGI'), ('granian', 'granian'),
+           ('fastwsgi', 'fastwsgi'), ('bjoern', 'bjoern')]
 SCENARIOS = [
     ('keepalive', '(a) HTTP keep-alive', 'hello.py, GET, keep-alive'),
     ('close', '(b) HTTP Connection: close', 'hello.py, GET, a new connection per request'),
     ('nginx', '(c) nginx uwsgi_pass', 'hello.py through one nginx worker (wrk keeps alive to nginx)'),
     ('post', '(d) 10 KB POST echoed', 'echo.py, 10240-byte body read and sent back'),
     ('stream', '(e) streamed response', 'stream.py, 8 yielded chunks of 16 B, no Content-Length'),
+    ('pc-keepalive', '(p) HTTP keep-alive, per core', 'hello.py, 1 worker on CPU 1, wrk -t1 -c32 on CPU 0'),
+    ('pc-close', '(q) HTTP Connection: close, per core', 'hello.py, 1 worker on CPU 1, wrk -t1 -c32 on CPU 0'),
 ]
-# (what is compared, the peer(s), the factor) from issue 4's targets
+# Throughput targets: (the peer(s), the factor emperor's req/s must reach against the best of them)
 TARGETS = {
     'keepalive': (['granian'], 1.3),
     'close': (['uwsgi'], 1.2),
     'nginx': (['uwsgi'], 1.2),
     'post': (['uwsgi', 'granian'], 1.0),
-    'stream': (['uwsgi', 'granian'], 1.0),
+    'stream': (['granian'], 1.2),
+    'pc-keepalive': (['fastwsgi', 'bjoern'], 1.0),
+    'pc-close': (['fastwsgi', 'bjoern'], 1.0),
+}
+# Server CPU per request targets: an absolute bound in microseconds, or (peer, factor).
+CPU_TARGETS = {
+    'keepalive': 12.0,
+    'close': 30.0,
+    'nginx': ('uwsgi', 0.6),
 }
 
 
@@ -153,8 +164,20 @@ def main():
             ok = r is not None and r >= factor
             verdicts.append('%s: rps >= %.1fx %s -> %s %s' % (title, factor, name, fmt_ratio(r),
                                                               'MET' if ok else 'not met'))
-            w('  target (issue 4): rps >= %.1fx %s -> %s, %s' % (factor, name, fmt_ratio(r),
-                                                                'MET' if ok else 'not met'))
+            w('  target: rps >= %.1fx %s -> %s, %s' % (factor, name, fmt_ratio(r), 'MET' if ok else 'not met'))
+        cpu_target = CPU_TARGETS.get(scen)
+        mine = med_cpu.get('emperor')
+        if cpu_target is not None and mine is not None:
+            if isinstance(cpu_target, tuple):
+                peer, factor = cpu_target
+                r = ratio(mine, med_cpu.get(peer))
+                ok = r is not None and r <= factor
+                text = 'CPU/req <= %.1fx %s -> %s' % (factor, dict(SERVERS)[peer], fmt_ratio(r))
+            else:
+                ok = mine <= cpu_target
+                text = 'CPU/req <= %.0f us -> %s' % (cpu_target, fmt_cpu(mine))
+            verdicts.append('%s: %s %s' % (title, text, 'MET' if ok else 'not met'))
+            w('  target: %s, %s' % (text, 'MET' if ok else 'not met'))
 
     mem = read_tsv(os.path.join(work, 'memory.tsv'))
     if mem:
@@ -188,7 +211,7 @@ def main():
             r = ratio(mm['emperor'][0], mm['uwsgi'][0])
             ok = r is not None and r <= 0.8
             verdicts.append('(f) idle worker PSS: <= 0.8x uWSGI -> %s %s' % (fmt_ratio(r), 'MET' if ok else 'not met'))
-            w('  target (issue 4): worker PSS <= 0.8x uWSGI -> %s, %s' % (fmt_ratio(r), 'MET' if ok else 'not met'))
+            w('  target: worker PSS <= 0.8x uWSGI -> %s, %s' % (fmt_ratio(r), 'MET' if ok else 'not met'))
 
     st = read_tsv(os.path.join(work, 'startup.tsv'))
     if st:
@@ -215,12 +238,40 @@ def main():
             r = ratio(sm['emperor'], sm['uwsgi'])
             ok = r is not None and r <= 1.0
             verdicts.append('(g) start to first 200: <= uWSGI -> %s %s' % (fmt_ratio(r), 'MET' if ok else 'not met'))
-            w('  target (issue 4): <= uWSGI -> %s, %s' % (fmt_ratio(r), 'MET' if ok else 'not met'))
+            w('  target: <= uWSGI -> %s, %s' % (fmt_ratio(r), 'MET' if ok else 'not met'))
+
+    mix = read_tsv(os.path.join(work, 'mix.tsv'))
+    if mix:
+        w('')
+        w('-' * 100)
+        w('(m) SLOW AND FAST REQUESTS  [mixed.py, 2 processes x 2 threads: two GET /slow (1 s in the app)')
+        w('    always in flight, 8 clients sending GET / back to back; latency of the fast requests,')
+        w('    medians over the runs; "> 500 ms" sums the fast requests that waited for a slow one')
+        w('    although at least 2 of the 4 Python threads were free]')
+        w('  %-10s %10s %9s %9s %9s %9s %8s' % ('server', 'fast req', 'p50', 'p99', 'max', '> 500 ms', 'errors'))
+        mp = {}
+        for s, label in SERVERS:
+            rs = [r for r in mix if r[0] == s]
+            if not rs:
+                continue
+            p99 = med([float(r[5]) for r in rs])
+            over = sum(int(r[7]) for r in rs)
+            mp[s] = (p99, over)
+            w('  %-10s %10d %9s %9s %9s %9d %8d' % (
+                label, int(med([float(r[2]) for r in rs])), fmt_us(med([float(r[4]) for r in rs])),
+                fmt_us(p99), fmt_us(med([float(r[6]) for r in rs])), over, sum(int(r[8]) for r in rs)))
+        for s, label in SERVERS[1:]:
+            if s in mp and 'emperor' in mp:
+                w('  emperor/%s: fast p99 %s' % (label, fmt_ratio(ratio(mp['emperor'][0], mp[s][0]))))
+        if 'emperor' in mp:
+            ok = mp['emperor'][1] == 0
+            verdicts.append('(m) no fast request waits while a thread is free -> %d over 500 ms %s' % (
+                mp['emperor'][1], 'MET' if ok else 'not met'))
 
     if verdicts:
         w('')
         w('-' * 100)
-        w('TARGETS (issue 4)')
+        w('TARGETS')
         for v in verdicts:
             w('  ' + v)
 
@@ -228,8 +279,8 @@ def main():
     if cmds:
         w('')
         w('-' * 100)
-        w('COMMAND LINES (run from bench/apps; APP = hello, echo or stream; P = a free port)')
-        order = ['emperor', 'uwsgi', 'granian', 'emperor (for nginx)', 'uwsgi (for nginx)', 'nginx-uwsgi',
+        w('COMMAND LINES (run from bench/apps; APP = hello, echo, stream or mixed; P = a free port)')
+        order = ['emperor', 'uwsgi', 'granian', 'fastwsgi', 'bjoern', 'emperor (for nginx)', 'uwsgi (for nginx)', 'nginx-uwsgi',
                  'nginx-proxy'] + ['wrk (%s)' % sc[0] for sc in SCENARIOS]
         cmds.sort(key=lambda kc: (order.index(kc[0]) if kc[0] in order else len(order), kc[0]))
         for key, cmd in cmds:
