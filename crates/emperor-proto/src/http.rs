@@ -28,8 +28,10 @@
 //! - bare LF line endings (`httparse` accepts them; uWSGI also requires CRLF), a bare CR,
 //!   a NUL, obs-fold (a line starting with SP or HTAB), a header line without a colon,
 //!   whitespace before the colon, two spaces in the request line;
-//! - an HTTP version other than 1.0 and 1.1 (`HTTP/2.0`, `HTTP/0.9`, a request line without
-//!   a version): 505;
+//! - an HTTP version other than 1.x (`HTTP/2.0`, `HTTP/0.9`, a request line without a
+//!   version): 505. `HTTP/1.2`…`HTTP/1.9` are served as HTTP/1.1 (RFC 9112 §2.3);
+//! - two `Content-Type` fields (they would be joined into one value the app and a proxy read
+//!   differently);
 //! - `Content-Length` that is not pure ASCII digits fitting `u64`; two `Content-Length`
 //!   fields with different values (identical ones count once); any list (`5, 5` too: RFC 9110 allows identical
 //!   members, refusing them all is simpler and nothing legitimate sends them);
@@ -57,6 +59,8 @@
 //!   requires: `PATH_INFO`/`QUERY_STRING` come from the target, `REQUEST_URI` is its
 //!   origin-form (`/p?q`, what apps expect), and `HTTP_HOST` is the target's authority
 //!   (any `Host` field is ignored). Userinfo (`http://u@h/`) is refused.
+//! - A fragment (`/a#f`, which clients never send) is cut from `PATH_INFO`, `QUERY_STRING`
+//!   and `REQUEST_URI`; uWSGI cuts it from `PATH_INFO` only.
 //! - `PATH_INFO` is percent-decoded like uWSGI (bytes, `%2F` included), but an invalid escape
 //!   (`%zz`, a trailing `%4`) is kept verbatim where uWSGI decodes garbage.
 //! - The response status line is always `HTTP/1.1` (RFC 9110 §6.2: the highest version we
@@ -242,6 +246,48 @@ pub fn parse(
     vars: &mut Vars,
 ) -> Result<Status, Error> {
     let window = &buf[..buf.len().min(limits.max_head)];
+    match parse_window(window, buf.len(), limits, conn, vars) {
+        // RFC 9112 §2.3: a higher minor version of HTTP/1 is served as HTTP/1.1. httparse
+        // knows only 1.0 and 1.1, so the head is parsed again from a copy that says 1.1
+        // (rare: no copy for ordinary requests).
+        Err(Error::UnsupportedVersion) => match higher_minor_version(window) {
+            Some(at) => {
+                let mut copy = window.to_vec();
+                copy[at] = b'1';
+                parse_window(&copy, buf.len(), limits, conn, vars)
+            }
+            None => Err(Error::UnsupportedVersion),
+        },
+        other => other,
+    }
+}
+
+/// Where the minor digit of `HTTP/1.2` … `HTTP/1.9` ends the request line of `window`.
+fn higher_minor_version(window: &[u8]) -> Option<usize> {
+    let mut start = 0;
+    while window[start..].starts_with(b"\r\n") {
+        start += 2;
+    }
+    let end = start + window[start..].iter().position(|&b| b == b'\n')?;
+    let line_end = if end > start && window[end - 1] == b'\r' {
+        end - 1
+    } else {
+        end
+    };
+    let line = &window[start..line_end];
+    let version = line.get(line.len().checked_sub(9)?..)?;
+    (version.starts_with(b" HTTP/1.") && (b'2'..=b'9').contains(&version[8]))
+        .then_some(line_end - 1)
+}
+
+/// [`parse`] on the examined bytes (`window`) of a buffer holding `buffered` bytes.
+fn parse_window(
+    window: &[u8],
+    buffered: usize,
+    limits: &Limits,
+    conn: &ConnInfo<'_>,
+    vars: &mut Vars,
+) -> Result<Status, Error> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut req = httparse::Request::new(&mut headers);
     let head_len = match req.parse(window) {
@@ -249,7 +295,7 @@ pub fn parse(
         Ok(httparse::Status::Partial) => {
             // Everything seen so far is head: reject bare LF now rather than at the end.
             check_line_endings(window)?;
-            if buf.len() >= limits.max_head {
+            if buffered >= limits.max_head {
                 return Err(if window.contains(&b'\n') {
                     Error::HeadTooLarge {
                         limit: limits.max_head,
@@ -426,6 +472,7 @@ impl HeaderFacts {
     fn collect(headers: &[httparse::Header<'_>], version_minor: u8) -> Result<HeaderFacts, Error> {
         let mut facts = HeaderFacts::default();
         let mut codings = 0usize;
+        let mut content_types = 0usize;
         for h in headers {
             let name = h.name.as_bytes();
             if name.eq_ignore_ascii_case(b"content-length") {
@@ -461,6 +508,13 @@ impl HeaderFacts {
                 for token in h.value.split(|&b| b == b',').map(trim_ows) {
                     facts.connection_close |= token.eq_ignore_ascii_case(b"close");
                     facts.connection_keep_alive |= token.eq_ignore_ascii_case(b"keep-alive");
+                }
+            } else if name.eq_ignore_ascii_case(b"content-type") {
+                content_types += 1;
+                if content_types > 1 {
+                    // A list makes no sense for it (RFC 9110 §8.3); joining two would let
+                    // the app and a proxy in front disagree on the body's type.
+                    return Err(Error::Malformed("more than one `Content-Type` field"));
                 }
             } else if name.eq_ignore_ascii_case(b"expect") {
                 facts.expect_continue |= trim_ows(h.value).eq_ignore_ascii_case(b"100-continue");
@@ -575,7 +629,7 @@ fn split_target<'a>(method: &[u8], raw: &'a [u8]) -> Result<Target<'a>, Error> {
             ))?;
         let end = after_scheme
             .iter()
-            .position(|&b| b == b'/' || b == b'?')
+            .position(|&b| b == b'/' || b == b'?' || b == b'#')
             .unwrap_or(after_scheme.len());
         let authority = &after_scheme[..end];
         if authority.is_empty() {
@@ -588,6 +642,15 @@ fn split_target<'a>(method: &[u8], raw: &'a [u8]) -> Result<Target<'a>, Error> {
             return Err(Error::Malformed("invalid host in the request target"));
         }
         (Some(authority), &after_scheme[end..])
+    };
+    // A fragment is never part of the request (RFC 9110 §7.1): `/a#f` is `/a`.
+    let rest = match rest.iter().position(|&b| b == b'#') {
+        Some(f) => &rest[..f],
+        None => rest,
+    };
+    let raw = match raw.iter().position(|&b| b == b'#') {
+        Some(f) => &raw[..f],
+        None => raw,
     };
     let (path, query, has_query) = match rest.iter().position(|&b| b == b'?') {
         Some(q) => (&rest[..q], &rest[q + 1..], true),
@@ -1862,7 +1925,7 @@ mod tests {
         for req in [
             &b"GET / HTTP/2.0\r\nHost: h\r\n\r\n"[..],
             b"GET / HTTP/2\r\n\r\n",
-            b"GET / HTTP/1.2\r\nHost: h\r\n\r\n",
+            b"GET / HTTP/1.10\r\nHost: h\r\n\r\n",
             b"GET / HTTP/0.9\r\n\r\n",
             b"GET / HTTP/3.0\r\n",
             // HTTP/0.9: no version at all.
@@ -1876,6 +1939,55 @@ mod tests {
                 String::from_utf8_lossy(req)
             );
         }
+    }
+
+    #[test]
+    fn a_higher_http_1_minor_version_is_served_as_1_1() {
+        for minor in b'2'..=b'9' {
+            let req = format!(
+                "\r\nPOST /v HTTP/1.{}\r\nHost: h\r\nContent-Length: 2\r\n\r\nhi",
+                minor as char
+            );
+            let (head, vars) = parse_ok(req.as_bytes());
+            assert_eq!(head.version_minor, 1);
+            assert!(head.keep_alive);
+            assert_eq!(head.head_len, req.len() - 2);
+            assert_eq!(head.body, BodyKind::Length(2));
+            assert_eq!(get(&vars, "SERVER_PROTOCOL"), Some(&b"HTTP/1.1"[..]));
+        }
+        // Still incomplete until its end, and still checked like any 1.1 request.
+        assert_eq!(
+            try_parse(b"GET / HTTP/1.2\r\nHost: h\r\n"),
+            Ok(Status::Incomplete)
+        );
+        assert_eq!(
+            parse_err(b"GET / HTTP/1.2\r\n\r\n"),
+            Error::Malformed("HTTP/1.1 request without `Host`")
+        );
+    }
+
+    #[test]
+    fn a_fragment_never_reaches_the_app() {
+        let (_, vars) = parse_ok(b"GET /a#frag HTTP/1.1\r\nHost: h\r\n\r\n");
+        assert_eq!(get(&vars, "PATH_INFO"), Some(&b"/a"[..]));
+        assert_eq!(get(&vars, "REQUEST_URI"), Some(&b"/a"[..]));
+        assert_eq!(get(&vars, "QUERY_STRING"), Some(&b""[..]));
+        let (_, vars) = parse_ok(b"GET /a?q=1#frag?x HTTP/1.1\r\nHost: h\r\n\r\n");
+        assert_eq!(get(&vars, "PATH_INFO"), Some(&b"/a"[..]));
+        assert_eq!(get(&vars, "QUERY_STRING"), Some(&b"q=1"[..]));
+        assert_eq!(get(&vars, "REQUEST_URI"), Some(&b"/a?q=1"[..]));
+        let (_, vars) = parse_ok(b"GET http://h#f HTTP/1.1\r\nHost: h\r\n\r\n");
+        assert_eq!(get(&vars, "PATH_INFO"), Some(&b"/"[..]));
+        assert_eq!(get(&vars, "HTTP_HOST"), Some(&b"h"[..]));
+    }
+
+    #[test]
+    fn two_content_type_fields_are_refused() {
+        let e = parse_err(
+            b"POST / HTTP/1.1\r\nHost: h\r\nContent-Type: a/b\r\nContent-type: c/d\r\n\r\n",
+        );
+        assert_eq!(e, Error::Malformed("more than one `Content-Type` field"));
+        assert_eq!(e.status(), 400);
     }
 
     #[test]
@@ -2601,11 +2713,16 @@ mod tests {
             Just("Accept".to_owned()),
             Just("accept".to_owned()),
             Just("Cookie".to_owned()),
-            Just("Content-Type".to_owned()),
+            Just("Accept-Language".to_owned()),
             Just("X-Trace".to_owned()),
             "[A-Za-z][A-Za-z0-9!#$%&'*+.^`|~-]{0,12}".prop_filter("reserved name", |n| {
-                !["host", "content-length", "transfer-encoding"]
-                    .contains(&n.to_ascii_lowercase().as_str())
+                ![
+                    "host",
+                    "content-length",
+                    "content-type",
+                    "transfer-encoding",
+                ]
+                .contains(&n.to_ascii_lowercase().as_str())
             }),
         ];
         let value_byte = prop_oneof![0x21u8..=0x7e, 0x80u8..=0xff, Just(b' '), Just(b'\t')];
