@@ -1117,6 +1117,7 @@ pub struct ResponsePlan {
     keep_alive: bool,
     add_chunked_header: bool,
     version_minor: u8,
+    dechunk: bool,
 }
 
 /// A response the worker must not send: answer 500 instead (nothing was written yet).
@@ -1130,6 +1131,9 @@ pub enum ResponseError {
     BadContentLength,
     /// The app sent both `Content-Length` and `Transfer-Encoding`.
     LengthWithTransferEncoding,
+    /// The app's `Transfer-Encoding` is not just `chunked`, and the client speaks HTTP/1.0,
+    /// which has no transfer codings.
+    TransferCodingForHttp10,
 }
 
 impl fmt::Display for ResponseError {
@@ -1146,6 +1150,10 @@ impl fmt::Display for ResponseError {
                     "response has both `Content-Length` and `Transfer-Encoding`"
                 )
             }
+            ResponseError::TransferCodingForHttp10 => write!(
+                f,
+                "response has a `Transfer-Encoding` other than `chunked` for an HTTP/1.0 client"
+            ),
         }
     }
 }
@@ -1156,7 +1164,9 @@ impl std::error::Error for ResponseError {}
 ///
 /// - `HEAD`, 1xx, 204, 304: no body; the app's headers (a `Content-Length` too) pass as given.
 /// - The app's `Transfer-Encoding` (it chunks the body itself, as uWSGI `http11-socket`
-///   apps must): passed through, body close-delimited.
+///   apps must): passed through to an HTTP/1.1 client, body close-delimited. An HTTP/1.0
+///   client cannot decode it (RFC 9112 §6.1: never send it one): the header is dropped and
+///   the worker de-chunks the body ([`ResponsePlan::dechunk`]); another coding is refused.
 /// - The app's `Content-Length`: used; keep-alive if the request allows it.
 /// - No length, HTTP/1.1: we add `Transfer-Encoding: chunked` and chunk the body.
 /// - No length, HTTP/1.0: close-delimited.
@@ -1172,6 +1182,7 @@ pub fn plan_response(
     let code = status_code(status).ok_or(ResponseError::BadStatus)?;
     let mut length = None;
     let mut app_chunks = false;
+    let mut app_chunked_only = true;
     let mut app_close = false;
     for (i, &(name, value)) in headers.iter().enumerate() {
         if !validate_header(name, value) {
@@ -1184,6 +1195,7 @@ pub fn plan_response(
             }
             length = Some(n);
         } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            app_chunked_only &= !app_chunks && trim_ows(value).eq_ignore_ascii_case(b"chunked");
             app_chunks = true;
         } else if name.eq_ignore_ascii_case(b"connection") {
             app_close |= value
@@ -1193,6 +1205,10 @@ pub fn plan_response(
     }
     if length.is_some() && app_chunks {
         return Err(ResponseError::LengthWithTransferEncoding);
+    }
+    let dechunk = app_chunks && req.version_minor == 0;
+    if dechunk && !app_chunked_only {
+        return Err(ResponseError::TransferCodingForHttp10);
     }
     let no_body = req.method_head || (100..200).contains(&code) || code == 204 || code == 304;
     let mut keep_alive = req.keep_alive && !app_close;
@@ -1216,12 +1232,20 @@ pub fn plan_response(
         keep_alive,
         add_chunked_header,
         version_minor: req.version_minor,
+        dechunk: dechunk && framing == Framing::Close,
     })
 }
 
 impl ResponsePlan {
     pub fn framing(&self) -> Framing {
         self.framing
+    }
+
+    /// The app chunked the body itself for an HTTP/1.0 client: its `Transfer-Encoding` is
+    /// not written, and the worker decodes the body ([`ChunkedDecoder`]) before sending it,
+    /// close-delimited.
+    pub fn dechunk(&self) -> bool {
+        self.dechunk
     }
 
     /// Whether the connection may carry the next request after this response (the worker
@@ -1245,7 +1269,9 @@ impl ResponsePlan {
         push_status(out, status);
         out.extend_from_slice(b"\r\n");
         for &(name, value) in headers {
-            if !name.eq_ignore_ascii_case(b"connection") {
+            let dropped = name.eq_ignore_ascii_case(b"connection")
+                || (self.dechunk && name.eq_ignore_ascii_case(b"transfer-encoding"));
+            if !dropped {
                 push_header(out, name, value);
             }
         }
@@ -2499,6 +2525,34 @@ mod tests {
                 got,
                 (framing, keep_alive, text.to_owned()),
                 "{req:?} {status} {headers:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_apps_own_chunking_is_undone_for_an_http_1_0_client() {
+        let http10 = request(0, false, false);
+        let te = [(&b"Transfer-Encoding"[..], &b"chunked"[..])];
+        let plan = plan_response(&http10, b"200 OK", &te).unwrap();
+        assert!(plan.dechunk());
+        assert_eq!(plan.framing(), Framing::Close);
+        let mut out = Vec::new();
+        plan.write_head(&mut out, b"200 OK", &te);
+        assert_eq!(out, b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
+        // HTTP/1.1 clients get it as the app wrote it.
+        let plan = plan_response(&request(1, true, false), b"200 OK", &te).unwrap();
+        assert!(!plan.dechunk());
+        // HEAD: no body to decode.
+        assert!(
+            !plan_response(&request(0, false, true), b"200 OK", &te)
+                .unwrap()
+                .dechunk()
+        );
+        // Another coding cannot be undone.
+        for value in [&b"gzip, chunked"[..], b"gzip"] {
+            assert_eq!(
+                plan_response(&http10, b"200 OK", &[(b"Transfer-Encoding", value)]),
+                Err(ResponseError::TransferCodingForHttp10)
             );
         }
     }
