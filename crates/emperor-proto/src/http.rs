@@ -250,15 +250,15 @@ pub fn parse(
         // RFC 9112 §2.3: a higher minor version of HTTP/1 is served as HTTP/1.1. httparse
         // knows only 1.0 and 1.1, so the head is parsed again from a copy that says 1.1
         // (rare: no copy for ordinary requests).
-        Err(Error::UnsupportedVersion) => match higher_minor_version(window) {
+        Err(e) => match higher_minor_version(window) {
             Some(at) => {
                 let mut copy = window.to_vec();
                 copy[at] = b'1';
                 parse_window(&copy, buf.len(), limits, conn, vars)
             }
-            None => Err(Error::UnsupportedVersion),
+            None => Err(e),
         },
-        other => other,
+        ok => ok,
     }
 }
 
@@ -268,7 +268,13 @@ fn higher_minor_version(window: &[u8]) -> Option<usize> {
     while window[start..].starts_with(b"\r\n") {
         start += 2;
     }
-    let end = start + window[start..].iter().position(|&b| b == b'\n')?;
+    // The request line may not be complete yet: httparse refuses the version as soon as
+    // it sees its minor digit.
+    let end = start
+        + window[start..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .unwrap_or(window.len() - start);
     let line_end = if end > start && window[end - 1] == b'\r' {
         end - 1
     } else {
@@ -759,6 +765,14 @@ fn strip_cr(line: &[u8]) -> &[u8] {
 }
 
 fn diagnose_request_line(line: &[u8], complete: bool, err: httparse::Error) -> Option<Error> {
+    // An incomplete line may end with the CR of its CRLF: not a bare CR (yet). The answer
+    // must not depend on where the bytes were split.
+    let cr_pending = !complete && line.ends_with(b"\r");
+    let line = if cr_pending {
+        &line[..line.len() - 1]
+    } else {
+        line
+    };
     if line.contains(&0) {
         return Some(Error::Malformed("NUL byte in the request line"));
     }
@@ -773,13 +787,22 @@ fn diagnose_request_line(line: &[u8], complete: bool, err: httparse::Error) -> O
     let parts: Vec<&[u8]> = line.split(|&b| b == b' ').collect();
     match parts.as_slice() {
         // `GET /`: an HTTP/0.9 request.
-        [_, _] if complete => Some(Error::UnsupportedVersion),
+        [_, _] if complete || cr_pending => Some(Error::UnsupportedVersion),
         [_, _, b"HTTP/1.0" | b"HTTP/1.1"] => match err {
             httparse::Error::Token => Some(Error::Malformed("malformed request line")),
             // The request line is fine: the error is in a header.
             _ => None,
         },
         [_, _, version] if looks_like_http_version(version) => Some(Error::UnsupportedVersion),
+        // `HTTP/2.` before its minor digit arrived.
+        [_, _, version]
+            if !complete
+                && version
+                    .strip_suffix(b".")
+                    .is_some_and(looks_like_http_version) =>
+        {
+            Some(Error::UnsupportedVersion)
+        }
         [_, _, _] => Some(Error::Malformed("malformed HTTP version")),
         _ => Some(Error::Malformed("malformed request line")),
     }
@@ -1982,14 +2005,49 @@ mod tests {
             assert_eq!(get(&vars, "SERVER_PROTOCOL"), Some(&b"HTTP/1.1"[..]));
         }
         // Still incomplete until its end, and still checked like any 1.1 request.
-        assert_eq!(
-            try_parse(b"GET / HTTP/1.2\r\nHost: h\r\n"),
-            Ok(Status::Incomplete)
-        );
+        for partial in [
+            &b"GET / HTTP/1.2"[..],
+            b"GET / HTTP/1.2\r",
+            b"GET / HTTP/1.2\r\nHost: h\r\n",
+        ] {
+            assert_eq!(try_parse(partial), Ok(Status::Incomplete), "{partial:?}");
+        }
         assert_eq!(
             parse_err(b"GET / HTTP/1.2\r\n\r\n"),
             Error::Malformed("HTTP/1.1 request without `Host`")
         );
+    }
+
+    #[test]
+    fn the_answer_does_not_depend_on_where_the_bytes_were_split() {
+        // Every prefix of a request is either incomplete or answered as the whole is.
+        for req in [
+            &b"GET / HTTP/2.0\r\nHost: x\r\n\r\n"[..],
+            b"GET / HTTP/1.10\r\nHost: x\r\n\r\n",
+            b"GET / HTTP/1.2\r\nHost: x\r\n\r\n",
+            b"GET /\r\n\r\n",
+            b"GET  / HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: x\r\nX: a\rb\r\n\r\n",
+            b"GET / HTTP/1.1\nHost: x\n\n",
+            b"GET / HTTP/1.1\r\nHost: x\r\nNoColon\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: x\r\n X: folded\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost : x\r\n\r\n",
+        ] {
+            // (The same status: the reason logged may name an earlier symptom.)
+            let answer = |r: Result<Status, Error>| {
+                r.map(|s| matches!(s, Status::Complete(_)))
+                    .map_err(|e| e.status())
+            };
+            let whole = answer(try_parse(req));
+            for k in 1..req.len() {
+                let part = try_parse(&req[..k]);
+                assert!(
+                    part == Ok(Status::Incomplete) || answer(part) == whole,
+                    "{:?} gives {part:?}, the whole {whole:?}",
+                    String::from_utf8_lossy(&req[..k])
+                );
+            }
+        }
     }
 
     #[test]

@@ -679,11 +679,15 @@ impl<'a> Worker<'a> {
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
         );
         for (token, mut conn, result) in done {
-            let Some(true) = result else {
-                continue;
-            };
-            if self.stopping || self.recycle_due() {
-                continue;
+            match result {
+                Some(true) if !self.stopping && !self.recycle_due() => {}
+                // Answered, not kept, and the client sent more: a lingering close.
+                Some(_) if conn.filled > 0 => {
+                    let next = self.linger(&mut conn);
+                    self.settle(token, conn, next, Some(pool));
+                    continue;
+                }
+                _ => continue,
             }
             reuse(&mut conn);
             self.conns.insert(token, conn);
@@ -839,7 +843,14 @@ impl<'a> Worker<'a> {
         inline: &mut Option<&mut Handler<'_>>,
         pool: Option<&Pool>,
     ) {
-        match self.drive(&mut conn, inline.as_deref_mut()) {
+        let next = self.drive(&mut conn, inline.as_deref_mut());
+        self.settle(token, conn, next, pool);
+    }
+
+    /// Does what `next` says with a connection: keep it in the poller, close it, or hand
+    /// its request to a Python thread.
+    fn settle(&mut self, token: usize, mut conn: Conn, next: Next, pool: Option<&Pool>) {
+        match next {
             Next::Wait => {
                 match &conn.stage {
                     Stage::Drain { until, .. } => conn.deadline = Some(*until),
@@ -1140,6 +1151,9 @@ impl<'a> Worker<'a> {
                 reuse(conn);
                 Ok(None)
             }
+            // Answered and not kept, but the client sent more than the request (nginx's
+            // heuristic): closing now would reset the connection and could lose the answer.
+            Some(_) if conn.filled > 0 => Ok(Some(self.linger(conn))),
             _ => Ok(Some(Next::Close)),
         }
     }
