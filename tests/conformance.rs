@@ -34,14 +34,21 @@ enum Expect {
     Silent,
 }
 
+/// What the case file says about h11.
+#[derive(Debug)]
+enum H11 {
+    Unsaid,
+    Same,
+    Differs(String),
+}
+
 #[derive(Debug)]
 struct Case {
     name: String,
     bytes: Vec<u8>,
     expects: Vec<Expect>,
     close: Option<bool>,
-    /// `None`: not compared; `Some(None)`: same as h11; `Some(Some(why))`: differs.
-    h11: Option<Option<String>>,
+    h11: H11,
     /// `replay: whole`: only sent in one write (the case file says why).
     whole_only: bool,
 }
@@ -132,7 +139,7 @@ fn load_case(path: &Path) -> Case {
     let text = std::fs::read_to_string(path).unwrap();
     let (mut bytes, mut raw, mut body) = (Vec::new(), None, Vec::new());
     let (mut vars, mut modifier1, mut datasize) = (Vec::new(), 0u8, None);
-    let (mut expects, mut close, mut h11, mut whole_only) = (Vec::new(), None, None, false);
+    let (mut expects, mut close, mut h11, mut whole_only) = (Vec::new(), None, H11::Unsaid, false);
     for line in text.lines() {
         if line.is_empty() || line.starts_with('#') {
             continue;
@@ -154,11 +161,11 @@ fn load_case(path: &Path) -> Case {
             "close" => close = Some(value == "yes"),
             "replay" => whole_only = value == "whole",
             "h11" => {
-                h11 = Some(match value.strip_prefix("differs ") {
-                    Some(why) => Some(why.to_owned()),
-                    None if value == "same" => None,
+                h11 = match value.strip_prefix("differs ") {
+                    Some(why) => H11::Differs(why.to_owned()),
+                    None if value == "same" => H11::Same,
                     None => panic!("{name}: h11 is `same` or `differs REASON`"),
-                });
+                };
             }
             other => panic!("{name}: unknown directive `{other}`"),
         }
@@ -397,7 +404,13 @@ fn h11_verdicts(streams: &[&[u8]]) -> Vec<Vec<String>> {
     let input = serde_json::to_string(
         &streams
             .iter()
-            .map(|s| s.iter().map(|b| format!("{b:02x}")).collect::<String>())
+            .map(|s| {
+                s.iter().fold(String::new(), |mut hex, b| {
+                    use std::fmt::Write as _;
+                    let _ = write!(hex, "{b:02x}");
+                    hex
+                })
+            })
             .collect::<Vec<_>>(),
     )
     .unwrap();
@@ -451,14 +464,14 @@ fn http_requests_conform_whole_byte_by_byte_and_split_and_agree_with_h11() {
     for (case, h11) in cases.iter().zip(theirs) {
         let ours = our_verdicts(case);
         match &case.h11 {
-            Some(None) if ours != h11 => {
-                wrong.push(format!("{}: emperor says {ours:?}, h11 {h11:?}", case.name))
+            H11::Same if ours != h11 => {
+                wrong.push(format!("{}: emperor says {ours:?}, h11 {h11:?}", case.name));
             }
-            Some(Some(why)) if ours == h11 => wrong.push(format!(
+            H11::Differs(why) if ours == h11 => wrong.push(format!(
                 "{}: documented as differing from h11 ({why}), but both say {ours:?}",
                 case.name
             )),
-            None => wrong.push(format!(
+            H11::Unsaid => wrong.push(format!(
                 "{}: say `h11: same` or `h11: differs REASON`",
                 case.name
             )),

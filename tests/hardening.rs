@@ -68,7 +68,7 @@ fn send_segments(port: u16, segments: &[&[u8]], pause: Duration) -> Transcript {
 
 fn read_all(s: &mut TcpStream) -> Transcript {
     let mut bytes = Vec::new();
-    let mut buf = [0u8; 65536];
+    let mut buf = [0u8; 16384];
     loop {
         match s.read(&mut buf) {
             Ok(0) => {

@@ -246,7 +246,7 @@ pub fn parse(
     vars: &mut Vars,
 ) -> Result<Status, Error> {
     let window = &buf[..buf.len().min(limits.max_head)];
-    match parse_window(window, buf.len(), limits, conn, vars) {
+    match parse_window(window, buf.len(), *limits, conn, vars) {
         // RFC 9112 §2.3: a higher minor version of HTTP/1 is served as HTTP/1.1. httparse
         // knows only 1.0 and 1.1, so the head is parsed again from a copy that says 1.1
         // (rare: no copy for ordinary requests).
@@ -254,7 +254,7 @@ pub fn parse(
             Some(at) => {
                 let mut copy = window.to_vec();
                 copy[at] = b'1';
-                parse_window(&copy, buf.len(), limits, conn, vars)
+                parse_window(&copy, buf.len(), *limits, conn, vars)
             }
             None => Err(e),
         },
@@ -290,7 +290,7 @@ fn higher_minor_version(window: &[u8]) -> Option<usize> {
 fn parse_window(
     window: &[u8],
     buffered: usize,
-    limits: &Limits,
+    limits: Limits,
     conn: &ConnInfo<'_>,
     vars: &mut Vars,
 ) -> Result<Status, Error> {

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// to this process, thread and call (`O_EXCL`, so a clash is an error, never a shared
 /// file; tried again with the next number), unlinked at once.
 pub fn anonymous_file(dir: &Path) -> io::Result<File> {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
     match OpenOptions::new()
         .read(true)
         .write(true)
@@ -29,7 +30,6 @@ pub fn anonymous_file(dir: &Path) -> io::Result<File> {
             ) => {}
         Err(e) => return Err(e),
     }
-    static NEXT: AtomicU64 = AtomicU64::new(0);
     let tid = nix::unistd::gettid();
     let mut last = None;
     for _ in 0..16 {

@@ -189,6 +189,7 @@ struct InBody {
     started: Instant,
 }
 
+#[derive(Clone, Copy)]
 enum Next {
     /// Wait for more bytes in the loop.
     Wait,
@@ -1020,14 +1021,14 @@ impl<'a> Worker<'a> {
                         match self.complete(conn, job, reader, &mut inline) {
                             Ok(Some(next)) => return next,
                             Ok(None) => continue,
-                            Err(e) => return self.body_failed(conn, protocol, e),
+                            Err(e) => return self.body_failed(conn, protocol, &e),
                         }
                     }
                     Err(e) => {
                         if self.spare_vars.len() < SPARE_VARS {
                             self.spare_vars.push(std::mem::take(&mut body.vars));
                         }
-                        return self.body_failed(conn, protocol, e);
+                        return self.body_failed(conn, protocol, &e);
                     }
                 },
             }
@@ -1039,7 +1040,7 @@ impl<'a> Worker<'a> {
                     Parsed::Ready(job) => match self.start_body(conn, job, &mut inline) {
                         Ok(Some(next)) => return next,
                         Ok(None) => continue,
-                        Err(e) => return self.body_failed(conn, protocol, e),
+                        Err(e) => return self.body_failed(conn, protocol, &e),
                     },
                 }
                 if conn.filled == conn.buf.len() {
@@ -1100,27 +1101,22 @@ impl<'a> Worker<'a> {
             if job.expect_continue {
                 let _ = emperor_sys::net::write_nonblocking(conn.file.as_raw_fd(), http::CONTINUE);
             }
-            let mut body = Box::new(InBody {
-                job,
-                vars: Vars::new(),
-                reader,
-                started: Instant::now(),
-            });
-            let label = || request_label(&self.vars);
-            let done = match pump_body(conn, &mut body.reader, &mut self.scratch, limit) {
-                Ok(done) => done,
-                Err(e) => return Err(e.labelled(label)),
-            };
+            // Usually the rest of the body is in the socket already.
+            let done = pump_body(conn, &mut reader, &mut self.scratch, limit)
+                .map_err(|e| e.labelled(|| request_label(&self.vars)))?;
             if !done {
                 // The rest of the body waits in the loop, with the request's variables.
                 let spare = self.spare_vars.pop().unwrap_or_else(new_vars);
-                body.vars = std::mem::replace(&mut self.vars, spare);
+                let vars = std::mem::replace(&mut self.vars, spare);
                 conn.deadline = None;
-                conn.stage = Stage::Body(body);
+                conn.stage = Stage::Body(Box::new(InBody {
+                    job,
+                    vars,
+                    reader,
+                    started: Instant::now(),
+                }));
                 return Ok(Some(Next::Wait));
             }
-            let InBody { job, reader, .. } = *body;
-            return self.complete(conn, job, reader, inline);
         }
         self.complete(conn, job, reader, inline)
     }
@@ -1160,7 +1156,7 @@ impl<'a> Worker<'a> {
 
     /// A body that cannot be served: logged; a client error is answered (413, 400) before a
     /// lingering close, a lost client or a local failure closes.
-    fn body_failed(&mut self, conn: &mut Conn, protocol: Protocol, e: BodyError) -> Next {
+    fn body_failed(&mut self, conn: &mut Conn, protocol: Protocol, e: &BodyError) -> Next {
         log::line(&format!(
             "error reading the request body from {}: {e}",
             conn.peer.ip_str()
@@ -1973,13 +1969,6 @@ impl<'c> Timed<'c> {
     fn sendfile(&mut self, file: RawFd, offset: &mut i64, count: usize) -> io::Result<usize> {
         let fd = self.file.as_raw_fd();
         self.ready(true, || emperor_sys::net::sendfile(fd, file, offset, count))
-    }
-}
-
-impl Read for Timed<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let file = self.file;
-        self.ready(false, || (&mut &*file).read(buf))
     }
 }
 
