@@ -244,6 +244,11 @@ pub fn run(
         hostname: ctx.host.hostname.clone().into_bytes(),
         static_files,
         reuse_port: cfg.reuse_port,
+        limit_post: effective.number("limit-post").unwrap_or(0),
+        body_timeout: Duration::from_secs(effective.number("body-timeout").unwrap_or(20)),
+        body_min_rate: effective.number("body-min-rate").unwrap_or(500),
+        panic_path: std::env::var_os("EMPEROR_TEST_PANIC_PATH")
+            .map(|p| std::os::unix::ffi::OsStrExt::as_bytes(p.as_os_str()).to_vec()),
     };
     let runtime = PythonRuntime {
         setup,

@@ -331,11 +331,18 @@ pub struct Nginx {
 impl Nginx {
     /// Starts nginx on a free port with `location` as the body of `location / { … }`.
     pub fn start(location: &str) -> Nginx {
+        Nginx::start_with("", location)
+    }
+
+    /// As [`Nginx::start`], with `http` added to the `http { … }` block (`PREFIX` in it is
+    /// replaced by nginx's own temp directory).
+    pub fn start_with(http: &str, location: &str) -> Nginx {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let p = dir.path().display();
+        let http = http.replace("PREFIX", &p.to_string());
         let conf = format!(
-            "daemon off;\nmaster_process off;\nworker_processes 1;\nerror_log {p}/error.log;\npid {p}/nginx.pid;\nevents {{ worker_connections 256; }}\nhttp {{\n  access_log off;\n  client_body_temp_path {p}/body;\n  proxy_temp_path {p}/proxy;\n  fastcgi_temp_path {p}/fastcgi;\n  uwsgi_temp_path {p}/uwsgi;\n  scgi_temp_path {p}/scgi;\n  server {{\n    listen 127.0.0.1:{port};\n    location / {{\n      include /etc/nginx/uwsgi_params;\n      {location}\n    }}\n  }}\n}}\n"
+            "daemon off;\nmaster_process off;\nworker_processes 1;\nerror_log {p}/error.log;\npid {p}/nginx.pid;\nevents {{ worker_connections 256; }}\nhttp {{\n  access_log off;\n  {http}\n  client_body_temp_path {p}/body;\n  proxy_temp_path {p}/proxy;\n  fastcgi_temp_path {p}/fastcgi;\n  uwsgi_temp_path {p}/uwsgi;\n  scgi_temp_path {p}/scgi;\n  server {{\n    listen 127.0.0.1:{port};\n    location / {{\n      include /etc/nginx/uwsgi_params;\n      {location}\n    }}\n  }}\n}}\n"
         );
         std::fs::write(dir.path().join("nginx.conf"), conf).unwrap();
         let child = Command::new("nginx")

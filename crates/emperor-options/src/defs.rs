@@ -268,6 +268,14 @@ pub const OPTIONS: &[OptionDef] = &[
     opt("post-buffering", Kind::Size)
         .doc("request bodies up to this many bytes stay in memory, larger ones go to a temp file")
         .implemented(),
+    opt("body-timeout", Kind::Int)
+        .default("20")
+        .doc("seconds a request body may take to arrive, plus one per `body-min-rate` bytes received (0: no total limit); ours")
+        .implemented(),
+    opt("body-min-rate", Kind::Size)
+        .default("500")
+        .doc("each this many bytes of request body received extend `body-timeout` by a second; ours")
+        .implemented(),
     opt("add-header", Kind::List)
         .doc("add a header (`Name: value`) to every response")
         .planned(),
@@ -1183,8 +1191,8 @@ pub const OPTIONS: &[OptionDef] = &[
         .doc("write upload progress to JSON files in this directory")
         .unsupported("upload progress files will not be written"),
     opt("limit-post", Kind::Size)
-        .doc("refuse request bodies larger than this many bytes")
-        .unsupported("request bodies will not be limited in size"),
+        .doc("refuse request bodies larger than this many bytes with 413, before reading them (0: no limit)")
+        .implemented(),
     opt("response-headers-limit", Kind::Int)
         .doc("largest block of response headers, in bytes")
         .unsupported("response headers are not limited in size"),

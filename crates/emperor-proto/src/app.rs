@@ -60,7 +60,7 @@ impl Vars {
     }
 
     /// The variables in order.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&[u8], &[u8])> + '_ {
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&[u8], &[u8])> + ExactSizeIterator + '_ {
         self.spans.iter().map(|&(s, k, e)| {
             (
                 &self.buf[s as usize..k as usize],
@@ -69,9 +69,12 @@ impl Vars {
         })
     }
 
-    /// The first value of `key`.
+    /// The value of `key`: the last one when it was given more than once (a uwsgi packet
+    /// may repeat a key), as in the environ the app gets, where each variable is set in order.
     pub fn get(&self, key: &[u8]) -> Option<&[u8]> {
-        self.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+        self.spans.iter().rev().find_map(|&(s, k, e)| {
+            (&self.buf[s as usize..k as usize] == key).then(|| &self.buf[k as usize..e as usize])
+        })
     }
 }
 
@@ -135,6 +138,12 @@ pub trait Responder: Send {
 
     /// Whether `start` has been called.
     fn started(&self) -> bool;
+
+    /// The response failed after `start` (the app raised, its iterator broke): it must not
+    /// look complete to the client. The worker then ends the connection without what would
+    /// end the body normally (no last chunk; short of the `Content-Length`; a reset when
+    /// only the close delimits the body). Called at most once, before the call returns.
+    fn abort(&mut self) {}
 }
 
 /// What became of one request, for the worker's counters and log line.
@@ -143,7 +152,8 @@ pub enum Outcome {
     /// The app answered (any status).
     Done,
     /// The app raised; it was logged with its traceback and answered with a 500 if no header
-    /// had been sent yet (uWSGI only closes the connection).
+    /// had been sent yet (uWSGI only closes the connection), else the response was aborted
+    /// ([`Responder::abort`]).
     Exception,
     /// Writing to the client failed (it went away); the connection must be closed.
     ClientGone,

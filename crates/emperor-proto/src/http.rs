@@ -28,8 +28,10 @@
 //! - bare LF line endings (`httparse` accepts them; uWSGI also requires CRLF), a bare CR,
 //!   a NUL, obs-fold (a line starting with SP or HTAB), a header line without a colon,
 //!   whitespace before the colon, two spaces in the request line;
-//! - an HTTP version other than 1.0 and 1.1 (`HTTP/2.0`, `HTTP/0.9`, a request line without
-//!   a version): 505;
+//! - an HTTP version other than 1.x (`HTTP/2.0`, `HTTP/0.9`, a request line without a
+//!   version): 505. `HTTP/1.2`…`HTTP/1.9` are served as HTTP/1.1 (RFC 9112 §2.3);
+//! - two `Content-Type` fields (they would be joined into one value the app and a proxy read
+//!   differently);
 //! - `Content-Length` that is not pure ASCII digits fitting `u64`; two `Content-Length`
 //!   fields with different values (identical ones count once); any list (`5, 5` too: RFC 9110 allows identical
 //!   members, refusing them all is simpler and nothing legitimate sends them);
@@ -57,6 +59,8 @@
 //!   requires: `PATH_INFO`/`QUERY_STRING` come from the target, `REQUEST_URI` is its
 //!   origin-form (`/p?q`, what apps expect), and `HTTP_HOST` is the target's authority
 //!   (any `Host` field is ignored). Userinfo (`http://u@h/`) is refused.
+//! - A fragment (`/a#f`, which clients never send) is cut from `PATH_INFO`, `QUERY_STRING`
+//!   and `REQUEST_URI`; uWSGI cuts it from `PATH_INFO` only.
 //! - `PATH_INFO` is percent-decoded like uWSGI (bytes, `%2F` included), but an invalid escape
 //!   (`%zz`, a trailing `%4`) is kept verbatim where uWSGI decodes garbage.
 //! - The response status line is always `HTTP/1.1` (RFC 9110 §6.2: the highest version we
@@ -242,6 +246,54 @@ pub fn parse(
     vars: &mut Vars,
 ) -> Result<Status, Error> {
     let window = &buf[..buf.len().min(limits.max_head)];
+    match parse_window(window, buf.len(), *limits, conn, vars) {
+        // RFC 9112 §2.3: a higher minor version of HTTP/1 is served as HTTP/1.1. httparse
+        // knows only 1.0 and 1.1, so the head is parsed again from a copy that says 1.1
+        // (rare: no copy for ordinary requests).
+        Err(e) => match higher_minor_version(window) {
+            Some(at) => {
+                let mut copy = window.to_vec();
+                copy[at] = b'1';
+                parse_window(&copy, buf.len(), *limits, conn, vars)
+            }
+            None => Err(e),
+        },
+        ok => ok,
+    }
+}
+
+/// Where the minor digit of `HTTP/1.2` … `HTTP/1.9` ends the request line of `window`.
+fn higher_minor_version(window: &[u8]) -> Option<usize> {
+    let mut start = 0;
+    while window[start..].starts_with(b"\r\n") {
+        start += 2;
+    }
+    // The request line may not be complete yet: httparse refuses the version as soon as
+    // it sees its minor digit.
+    let end = start
+        + window[start..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .unwrap_or(window.len() - start);
+    let line_end = if end > start && window[end - 1] == b'\r' {
+        end - 1
+    } else {
+        end
+    };
+    let line = &window[start..line_end];
+    let version = line.get(line.len().checked_sub(9)?..)?;
+    (version.starts_with(b" HTTP/1.") && (b'2'..=b'9').contains(&version[8]))
+        .then_some(line_end - 1)
+}
+
+/// [`parse`] on the examined bytes (`window`) of a buffer holding `buffered` bytes.
+fn parse_window(
+    window: &[u8],
+    buffered: usize,
+    limits: Limits,
+    conn: &ConnInfo<'_>,
+    vars: &mut Vars,
+) -> Result<Status, Error> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut req = httparse::Request::new(&mut headers);
     let head_len = match req.parse(window) {
@@ -249,7 +301,7 @@ pub fn parse(
         Ok(httparse::Status::Partial) => {
             // Everything seen so far is head: reject bare LF now rather than at the end.
             check_line_endings(window)?;
-            if buf.len() >= limits.max_head {
+            if buffered >= limits.max_head {
                 return Err(if window.contains(&b'\n') {
                     Error::HeadTooLarge {
                         limit: limits.max_head,
@@ -426,6 +478,7 @@ impl HeaderFacts {
     fn collect(headers: &[httparse::Header<'_>], version_minor: u8) -> Result<HeaderFacts, Error> {
         let mut facts = HeaderFacts::default();
         let mut codings = 0usize;
+        let mut content_types = 0usize;
         for h in headers {
             let name = h.name.as_bytes();
             if name.eq_ignore_ascii_case(b"content-length") {
@@ -461,6 +514,13 @@ impl HeaderFacts {
                 for token in h.value.split(|&b| b == b',').map(trim_ows) {
                     facts.connection_close |= token.eq_ignore_ascii_case(b"close");
                     facts.connection_keep_alive |= token.eq_ignore_ascii_case(b"keep-alive");
+                }
+            } else if name.eq_ignore_ascii_case(b"content-type") {
+                content_types += 1;
+                if content_types > 1 {
+                    // A list makes no sense for it (RFC 9110 §8.3); joining two would let
+                    // the app and a proxy in front disagree on the body's type.
+                    return Err(Error::Malformed("more than one `Content-Type` field"));
                 }
             } else if name.eq_ignore_ascii_case(b"expect") {
                 facts.expect_continue |= trim_ows(h.value).eq_ignore_ascii_case(b"100-continue");
@@ -575,7 +635,7 @@ fn split_target<'a>(method: &[u8], raw: &'a [u8]) -> Result<Target<'a>, Error> {
             ))?;
         let end = after_scheme
             .iter()
-            .position(|&b| b == b'/' || b == b'?')
+            .position(|&b| b == b'/' || b == b'?' || b == b'#')
             .unwrap_or(after_scheme.len());
         let authority = &after_scheme[..end];
         if authority.is_empty() {
@@ -588,6 +648,15 @@ fn split_target<'a>(method: &[u8], raw: &'a [u8]) -> Result<Target<'a>, Error> {
             return Err(Error::Malformed("invalid host in the request target"));
         }
         (Some(authority), &after_scheme[end..])
+    };
+    // A fragment is never part of the request (RFC 9110 §7.1): `/a#f` is `/a`.
+    let rest = match rest.iter().position(|&b| b == b'#') {
+        Some(f) => &rest[..f],
+        None => rest,
+    };
+    let raw = match raw.iter().position(|&b| b == b'#') {
+        Some(f) => &raw[..f],
+        None => raw,
     };
     let (path, query, has_query) = match rest.iter().position(|&b| b == b'?') {
         Some(q) => (&rest[..q], &rest[q + 1..], true),
@@ -696,6 +765,14 @@ fn strip_cr(line: &[u8]) -> &[u8] {
 }
 
 fn diagnose_request_line(line: &[u8], complete: bool, err: httparse::Error) -> Option<Error> {
+    // An incomplete line may end with the CR of its CRLF: not a bare CR (yet). The answer
+    // must not depend on where the bytes were split.
+    let cr_pending = !complete && line.ends_with(b"\r");
+    let line = if cr_pending {
+        &line[..line.len() - 1]
+    } else {
+        line
+    };
     if line.contains(&0) {
         return Some(Error::Malformed("NUL byte in the request line"));
     }
@@ -710,13 +787,22 @@ fn diagnose_request_line(line: &[u8], complete: bool, err: httparse::Error) -> O
     let parts: Vec<&[u8]> = line.split(|&b| b == b' ').collect();
     match parts.as_slice() {
         // `GET /`: an HTTP/0.9 request.
-        [_, _] if complete => Some(Error::UnsupportedVersion),
+        [_, _] if complete || cr_pending => Some(Error::UnsupportedVersion),
         [_, _, b"HTTP/1.0" | b"HTTP/1.1"] => match err {
             httparse::Error::Token => Some(Error::Malformed("malformed request line")),
             // The request line is fine: the error is in a header.
             _ => None,
         },
         [_, _, version] if looks_like_http_version(version) => Some(Error::UnsupportedVersion),
+        // `HTTP/2.` before its minor digit arrived.
+        [_, _, version]
+            if !complete
+                && version
+                    .strip_suffix(b".")
+                    .is_some_and(looks_like_http_version) =>
+        {
+            Some(Error::UnsupportedVersion)
+        }
         [_, _, _] => Some(Error::Malformed("malformed HTTP version")),
         _ => Some(Error::Malformed("malformed request line")),
     }
@@ -1054,6 +1140,7 @@ pub struct ResponsePlan {
     keep_alive: bool,
     add_chunked_header: bool,
     version_minor: u8,
+    dechunk: bool,
 }
 
 /// A response the worker must not send: answer 500 instead (nothing was written yet).
@@ -1067,6 +1154,9 @@ pub enum ResponseError {
     BadContentLength,
     /// The app sent both `Content-Length` and `Transfer-Encoding`.
     LengthWithTransferEncoding,
+    /// The app's `Transfer-Encoding` is not just `chunked`, and the client speaks HTTP/1.0,
+    /// which has no transfer codings.
+    TransferCodingForHttp10,
 }
 
 impl fmt::Display for ResponseError {
@@ -1083,6 +1173,10 @@ impl fmt::Display for ResponseError {
                     "response has both `Content-Length` and `Transfer-Encoding`"
                 )
             }
+            ResponseError::TransferCodingForHttp10 => write!(
+                f,
+                "response has a `Transfer-Encoding` other than `chunked` for an HTTP/1.0 client"
+            ),
         }
     }
 }
@@ -1093,7 +1187,9 @@ impl std::error::Error for ResponseError {}
 ///
 /// - `HEAD`, 1xx, 204, 304: no body; the app's headers (a `Content-Length` too) pass as given.
 /// - The app's `Transfer-Encoding` (it chunks the body itself, as uWSGI `http11-socket`
-///   apps must): passed through, body close-delimited.
+///   apps must): passed through to an HTTP/1.1 client, body close-delimited. An HTTP/1.0
+///   client cannot decode it (RFC 9112 §6.1: never send it one): the header is dropped and
+///   the worker de-chunks the body ([`ResponsePlan::dechunk`]); another coding is refused.
 /// - The app's `Content-Length`: used; keep-alive if the request allows it.
 /// - No length, HTTP/1.1: we add `Transfer-Encoding: chunked` and chunk the body.
 /// - No length, HTTP/1.0: close-delimited.
@@ -1109,6 +1205,7 @@ pub fn plan_response(
     let code = status_code(status).ok_or(ResponseError::BadStatus)?;
     let mut length = None;
     let mut app_chunks = false;
+    let mut app_chunked_only = true;
     let mut app_close = false;
     for (i, &(name, value)) in headers.iter().enumerate() {
         if !validate_header(name, value) {
@@ -1121,6 +1218,7 @@ pub fn plan_response(
             }
             length = Some(n);
         } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            app_chunked_only &= !app_chunks && trim_ows(value).eq_ignore_ascii_case(b"chunked");
             app_chunks = true;
         } else if name.eq_ignore_ascii_case(b"connection") {
             app_close |= value
@@ -1130,6 +1228,10 @@ pub fn plan_response(
     }
     if length.is_some() && app_chunks {
         return Err(ResponseError::LengthWithTransferEncoding);
+    }
+    let dechunk = app_chunks && req.version_minor == 0;
+    if dechunk && !app_chunked_only {
+        return Err(ResponseError::TransferCodingForHttp10);
     }
     let no_body = req.method_head || (100..200).contains(&code) || code == 204 || code == 304;
     let mut keep_alive = req.keep_alive && !app_close;
@@ -1153,12 +1255,20 @@ pub fn plan_response(
         keep_alive,
         add_chunked_header,
         version_minor: req.version_minor,
+        dechunk: dechunk && framing == Framing::Close,
     })
 }
 
 impl ResponsePlan {
     pub fn framing(&self) -> Framing {
         self.framing
+    }
+
+    /// The app chunked the body itself for an HTTP/1.0 client: its `Transfer-Encoding` is
+    /// not written, and the worker decodes the body ([`ChunkedDecoder`]) before sending it,
+    /// close-delimited.
+    pub fn dechunk(&self) -> bool {
+        self.dechunk
     }
 
     /// Whether the connection may carry the next request after this response (the worker
@@ -1182,7 +1292,9 @@ impl ResponsePlan {
         push_status(out, status);
         out.extend_from_slice(b"\r\n");
         for &(name, value) in headers {
-            if !name.eq_ignore_ascii_case(b"connection") {
+            let dropped = name.eq_ignore_ascii_case(b"connection")
+                || (self.dechunk && name.eq_ignore_ascii_case(b"transfer-encoding"));
+            if !dropped {
                 push_header(out, name, value);
             }
         }
@@ -1862,7 +1974,7 @@ mod tests {
         for req in [
             &b"GET / HTTP/2.0\r\nHost: h\r\n\r\n"[..],
             b"GET / HTTP/2\r\n\r\n",
-            b"GET / HTTP/1.2\r\nHost: h\r\n\r\n",
+            b"GET / HTTP/1.10\r\nHost: h\r\n\r\n",
             b"GET / HTTP/0.9\r\n\r\n",
             b"GET / HTTP/3.0\r\n",
             // HTTP/0.9: no version at all.
@@ -1876,6 +1988,90 @@ mod tests {
                 String::from_utf8_lossy(req)
             );
         }
+    }
+
+    #[test]
+    fn a_higher_http_1_minor_version_is_served_as_1_1() {
+        for minor in b'2'..=b'9' {
+            let req = format!(
+                "\r\nPOST /v HTTP/1.{}\r\nHost: h\r\nContent-Length: 2\r\n\r\nhi",
+                minor as char
+            );
+            let (head, vars) = parse_ok(req.as_bytes());
+            assert_eq!(head.version_minor, 1);
+            assert!(head.keep_alive);
+            assert_eq!(head.head_len, req.len() - 2);
+            assert_eq!(head.body, BodyKind::Length(2));
+            assert_eq!(get(&vars, "SERVER_PROTOCOL"), Some(&b"HTTP/1.1"[..]));
+        }
+        // Still incomplete until its end, and still checked like any 1.1 request.
+        for partial in [
+            &b"GET / HTTP/1.2"[..],
+            b"GET / HTTP/1.2\r",
+            b"GET / HTTP/1.2\r\nHost: h\r\n",
+        ] {
+            assert_eq!(try_parse(partial), Ok(Status::Incomplete), "{partial:?}");
+        }
+        assert_eq!(
+            parse_err(b"GET / HTTP/1.2\r\n\r\n"),
+            Error::Malformed("HTTP/1.1 request without `Host`")
+        );
+    }
+
+    #[test]
+    fn the_answer_does_not_depend_on_where_the_bytes_were_split() {
+        // Every prefix of a request is either incomplete or answered as the whole is.
+        for req in [
+            &b"GET / HTTP/2.0\r\nHost: x\r\n\r\n"[..],
+            b"GET / HTTP/1.10\r\nHost: x\r\n\r\n",
+            b"GET / HTTP/1.2\r\nHost: x\r\n\r\n",
+            b"GET /\r\n\r\n",
+            b"GET  / HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: x\r\nX: a\rb\r\n\r\n",
+            b"GET / HTTP/1.1\nHost: x\n\n",
+            b"GET / HTTP/1.1\r\nHost: x\r\nNoColon\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: x\r\n X: folded\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost : x\r\n\r\n",
+        ] {
+            // (The same status: the reason logged may name an earlier symptom.)
+            let answer = |r: Result<Status, Error>| {
+                r.map(|s| matches!(s, Status::Complete(_)))
+                    .map_err(|e| e.status())
+            };
+            let whole = answer(try_parse(req));
+            for k in 1..req.len() {
+                let part = try_parse(&req[..k]);
+                assert!(
+                    part == Ok(Status::Incomplete) || answer(part) == whole,
+                    "{:?} gives {part:?}, the whole {whole:?}",
+                    String::from_utf8_lossy(&req[..k])
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_fragment_never_reaches_the_app() {
+        let (_, vars) = parse_ok(b"GET /a#frag HTTP/1.1\r\nHost: h\r\n\r\n");
+        assert_eq!(get(&vars, "PATH_INFO"), Some(&b"/a"[..]));
+        assert_eq!(get(&vars, "REQUEST_URI"), Some(&b"/a"[..]));
+        assert_eq!(get(&vars, "QUERY_STRING"), Some(&b""[..]));
+        let (_, vars) = parse_ok(b"GET /a?q=1#frag?x HTTP/1.1\r\nHost: h\r\n\r\n");
+        assert_eq!(get(&vars, "PATH_INFO"), Some(&b"/a"[..]));
+        assert_eq!(get(&vars, "QUERY_STRING"), Some(&b"q=1"[..]));
+        assert_eq!(get(&vars, "REQUEST_URI"), Some(&b"/a?q=1"[..]));
+        let (_, vars) = parse_ok(b"GET http://h#f HTTP/1.1\r\nHost: h\r\n\r\n");
+        assert_eq!(get(&vars, "PATH_INFO"), Some(&b"/"[..]));
+        assert_eq!(get(&vars, "HTTP_HOST"), Some(&b"h"[..]));
+    }
+
+    #[test]
+    fn two_content_type_fields_are_refused() {
+        let e = parse_err(
+            b"POST / HTTP/1.1\r\nHost: h\r\nContent-Type: a/b\r\nContent-type: c/d\r\n\r\n",
+        );
+        assert_eq!(e, Error::Malformed("more than one `Content-Type` field"));
+        assert_eq!(e.status(), 400);
     }
 
     #[test]
@@ -2392,6 +2588,34 @@ mod tests {
     }
 
     #[test]
+    fn an_apps_own_chunking_is_undone_for_an_http_1_0_client() {
+        let http10 = request(0, false, false);
+        let te = [(&b"Transfer-Encoding"[..], &b"chunked"[..])];
+        let plan = plan_response(&http10, b"200 OK", &te).unwrap();
+        assert!(plan.dechunk());
+        assert_eq!(plan.framing(), Framing::Close);
+        let mut out = Vec::new();
+        plan.write_head(&mut out, b"200 OK", &te);
+        assert_eq!(out, b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
+        // HTTP/1.1 clients get it as the app wrote it.
+        let plan = plan_response(&request(1, true, false), b"200 OK", &te).unwrap();
+        assert!(!plan.dechunk());
+        // HEAD: no body to decode.
+        assert!(
+            !plan_response(&request(0, false, true), b"200 OK", &te)
+                .unwrap()
+                .dechunk()
+        );
+        // Another coding cannot be undone.
+        for value in [&b"gzip, chunked"[..], b"gzip"] {
+            assert_eq!(
+                plan_response(&http10, b"200 OK", &[(b"Transfer-Encoding", value)]),
+                Err(ResponseError::TransferCodingForHttp10)
+            );
+        }
+    }
+
+    #[test]
     fn close_after_turns_a_keep_alive_plan_into_a_closing_one() {
         let mut plan = plan_response(&request(1, true, false), b"200 OK", &[]).unwrap();
         plan.close_after();
@@ -2601,11 +2825,16 @@ mod tests {
             Just("Accept".to_owned()),
             Just("accept".to_owned()),
             Just("Cookie".to_owned()),
-            Just("Content-Type".to_owned()),
+            Just("Accept-Language".to_owned()),
             Just("X-Trace".to_owned()),
             "[A-Za-z][A-Za-z0-9!#$%&'*+.^`|~-]{0,12}".prop_filter("reserved name", |n| {
-                !["host", "content-length", "transfer-encoding"]
-                    .contains(&n.to_ascii_lowercase().as_str())
+                ![
+                    "host",
+                    "content-length",
+                    "content-type",
+                    "transfer-encoding",
+                ]
+                .contains(&n.to_ascii_lowercase().as_str())
             }),
         ];
         let value_byte = prop_oneof![0x21u8..=0x7e, 0x80u8..=0xff, Just(b' '), Just(b'\t')];

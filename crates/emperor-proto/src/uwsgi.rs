@@ -43,9 +43,11 @@
 //! - `CONTENT_LENGTH` must be pure ASCII digits fitting `u64` (empty or absent = 0); uWSGI
 //!   reads the leading digits (`5,5` → 5, `-1` → 0). Given twice, it is refused; uWSGI takes
 //!   the last one. Both would let two parsers disagree on where the body ends.
-//! - Other duplicate keys are all kept in order; lookups ([`Vars::get`]) take the first.
-//!   uWSGI builds a dict, where the last wins: the environ builder must skip keys it has
-//!   already set to stay consistent with [`Vars::get`].
+//! - Other duplicate keys are all kept in order, and the last one wins everywhere, as in
+//!   uWSGI (where the last also wins, for the app and for its own use): [`Vars::get`], hence
+//!   static files and the request log, and the environ the app gets (set in order). nginx
+//!   sends a key twice when a `uwsgi_param` after `include uwsgi_params` overrides it, and
+//!   the later line is what the writer meant.
 //! - `HTTP_CONTENT_LENGTH` and `HTTP_CONTENT_TYPE` (nginx forwards the client's headers
 //!   under these names besides `CONTENT_LENGTH`/`CONTENT_TYPE`) are dropped: PEP 3333 says
 //!   they must not appear and `wsgiref.validate` rejects them.
@@ -318,7 +320,8 @@ fn next_var(block: &[u8], pos: usize) -> Result<(&[u8], &[u8], usize), Error> {
     Ok((key, value, value_end))
 }
 
-/// modifier1 30: `PATH_INFO` without its `SCRIPT_NAME` prefix (first values of both).
+/// modifier1 30: `PATH_INFO` without its `SCRIPT_NAME` prefix (the values that count: the
+/// last of each).
 fn strip_script_name(vars: &mut Vars) {
     let (Some(script_name), Some(path_info)) = (vars.get(b"SCRIPT_NAME"), vars.get(b"PATH_INFO"))
     else {
@@ -329,10 +332,9 @@ fn strip_script_name(vars: &mut Vars) {
     }
     let cut = script_name.len();
     let old = std::mem::take(vars);
-    let mut path_done = false;
-    for (key, value) in old.iter() {
-        if key == b"PATH_INFO" && !path_done {
-            path_done = true;
+    let last_path = old.iter().rposition(|(key, _)| key == b"PATH_INFO");
+    for (i, (key, value)) in old.iter().enumerate() {
+        if Some(i) == last_path {
             vars.push(key, &value[cut..]);
         } else {
             vars.push(key, value);
@@ -713,7 +715,7 @@ mod tests {
     }
 
     #[test]
-    fn duplicate_keys_are_kept_in_order_and_the_first_wins_4_7_5() {
+    fn duplicate_keys_are_kept_in_order_and_the_last_wins_4_7_5() {
         let buf = packet(
             &[
                 (b"PATH_INFO", b"/first"),
@@ -731,7 +733,7 @@ mod tests {
                 (b"PATH_INFO", b"/second")
             ]
         );
-        assert_eq!(vars.get(b"PATH_INFO"), Some(&b"/first"[..]));
+        assert_eq!(vars.get(b"PATH_INFO"), Some(&b"/second"[..]));
     }
 
     #[test]

@@ -120,6 +120,16 @@ impl ResponseState {
         self.send(py, |_| Ok(0))
     }
 
+    /// The response failed after its head was sent: tells the responder, so that it does
+    /// not end the body as if it were complete ([`Responder::abort`]).
+    pub(crate) fn abort(&mut self, py: Python<'_>) {
+        if self.headers_sent
+            && let Some(out) = self.out.get()
+        {
+            py.detach(|| out.abort());
+        }
+    }
+
     /// Answers `500 Internal Server Error`, replacing whatever status the app gave, if no
     /// header has been sent yet.
     pub(crate) fn send_500(&mut self, py: Python<'_>) -> Result<(), SendError> {
@@ -252,6 +262,12 @@ impl StartResponse {
             }
             return Err(PyRuntimeError::new_err(
                 "start_response() called again after the response headers were sent",
+            ));
+        }
+        if exc_info.is_none() && slf.get().lock(py).status.is_some() {
+            // PEP 3333: only an error handler (passing exc_info) may replace the status.
+            return Err(PyRuntimeError::new_err(
+                "start_response() called a second time without exc_info",
             ));
         }
         let status = parse_status(status)?;

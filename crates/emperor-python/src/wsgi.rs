@@ -498,8 +498,19 @@ fn failed(
             e.display(py);
         }
     }
-    // Nothing sent: the client gets a clean 500 (uWSGI only closes the connection).
-    let _ = start_response.get().lock(py).send_500(py);
+    let mut state = start_response.get().lock(py);
+    if state.headers_sent() {
+        // Too late for a 500: the response must not look complete (no last chunk, short of
+        // its length, or a reset), so that curl fails and nginx does not cache it.
+        crate::say!(
+            "the response of {} failed after its head was sent: the connection is aborted",
+            label(vars)
+        );
+        state.abort(py);
+    } else {
+        // Nothing sent: the client gets a clean 500 (uWSGI only closes the connection).
+        let _ = state.send_500(py);
+    }
     Outcome::Exception
 }
 

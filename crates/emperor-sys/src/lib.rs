@@ -9,6 +9,7 @@
 // Syscalls need `unsafe`; this crate is where it is allowed (STYLE 9), each block with `SAFETY`.
 #![allow(unsafe_code)]
 
+pub mod fs;
 pub mod host;
 pub mod net;
 pub mod notify;

@@ -445,6 +445,36 @@ pub fn sendfile(socket: RawFd, file: RawFd, offset: &mut i64, count: usize) -> i
     nix::sys::sendfile::sendfile(s, f, Some(offset), count).map_err(io::Error::from)
 }
 
+/// `shutdown(SHUT_WR)`: the peer reads the end of what was sent (a FIN) while this side may
+/// still read what it sends (a lingering close after an error response).
+pub fn shutdown_write(fd: RawFd) -> io::Result<()> {
+    nix::sys::socket::shutdown(fd, nix::sys::socket::Shutdown::Write).map_err(io::Error::from)
+}
+
+/// `SO_LINGER` on with a zero timeout: closing the socket then sends a reset (RST) instead of
+/// a FIN, which is how a peer learns that a close-delimited response was cut short.
+pub fn set_linger_zero(fd: RawFd) -> io::Result<()> {
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: `linger` is a live, correctly sized `struct linger` for the duration of the call.
+    let r = unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&raw const linger).cast(),
+            libc::socklen_t::try_from(std::mem::size_of::<libc::linger>()).unwrap_or(8),
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
 /// Duplicates a descriptor (close-on-exec).
 pub fn duplicate(fd: RawFd) -> io::Result<OwnedFd> {
     // SAFETY: the descriptor is only borrowed for the duration of the call.

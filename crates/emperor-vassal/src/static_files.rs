@@ -550,17 +550,6 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     (year, month, day)
 }
 
-/// (year, month 1–12, day 1–31) → days since 1970-01-01.
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// An IMF-fixdate (RFC 9110 §5.6.7): `Sun, 06 Nov 1994 08:49:37 GMT`.
 pub fn http_date(secs: i64) -> String {
     let days = secs.div_euclid(86_400);
@@ -577,36 +566,14 @@ pub fn http_date(secs: i64) -> String {
     )
 }
 
-/// Parses an IMF-fixdate; `None` for anything else (the obsolete RFC 850 and asctime forms
-/// too: the caller then ignores the header and sends the file).
+/// Parses an HTTP date (RFC 9110 §5.6.7: the IMF-fixdate and, as recipients must, the
+/// obsolete RFC 850 and asctime forms) with the `httpdate` crate; `None` for anything else,
+/// and the caller then ignores the header and sends the file. Any bytes are safe here.
 pub fn parse_http_date(value: &[u8]) -> Option<i64> {
-    let s = std::str::from_utf8(value).ok()?.trim();
-    let b = s.as_bytes();
-    if b.len() != 29 || &b[3..5] != b", " || &b[25..] != b" GMT" {
-        return None;
-    }
-    if !WEEKDAYS.contains(&&s[..3]) {
-        return None;
-    }
-    let num = |range: std::ops::Range<usize>| -> Option<i64> {
-        let part = &s[range];
-        if part.bytes().all(|c| c.is_ascii_digit()) {
-            part.parse().ok()
-        } else {
-            None
-        }
-    };
-    let day = num(5..7)?;
-    let month = i64::try_from(MONTHS.iter().position(|m| *m == &s[8..11])?).ok()? + 1;
-    let year = num(12..16)?;
-    let (hour, minute, second) = (num(17..19)?, num(20..22)?, num(23..25)?);
-    if [b[7], b[11], b[16]] != [b' '; 3] || b[19] != b':' || b[22] != b':' {
-        return None;
-    }
-    if !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
-        return None;
-    }
-    Some(days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second)
+    let text = std::str::from_utf8(value).ok()?;
+    let at = httpdate::parse_http_date(text).ok()?;
+    let secs = at.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    i64::try_from(secs).ok()
 }
 
 #[cfg(test)]
@@ -929,9 +896,15 @@ mod tests {
             assert_eq!(http_date(*secs), *text);
             assert_eq!(parse_http_date(text.as_bytes()), Some(*secs), "{text}");
         }
+        // The obsolete forms a recipient must accept (RFC 9110 §5.6.7).
+        for old in ["Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994"] {
+            assert_eq!(parse_http_date(old.as_bytes()), Some(784_111_777), "{old}");
+        }
         for bad in [
-            "Sunday, 06-Nov-94 08:49:37 GMT",
-            "Sun Nov  6 08:49:37 1994",
+            // A multi-byte character where a digit belongs: this panicked a worker before.
+            "Sun, \u{20ac}Nov 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 08:49:3\u{20ac} GMT",
+            "\u{20ac}\u{20ac}\u{20ac}\u{20ac}\u{20ac}\u{20ac}\u{20ac}\u{20ac}\u{20ac}\u{20ac}",
             "Sun, 06 Nov 1994 08:49:37 UTC",
             "Sun, 06 Foo 1994 08:49:37 GMT",
             "Sun, 6 Nov 1994 08:49:37 GMT",

@@ -9,13 +9,36 @@
 //! not complete yet: a one-shot connection (nginx `uwsgi_pass`, `Connection: close`) costs
 //! `accept4`, `read`, `sendto` and `close`, nothing else. Kept-alive clients are spread over
 //! the workers by `Worker::balance`; with `reuse-port` each worker also accepts on a
-//! `SO_REUSEPORT` socket of its own. When a request head is complete it is served
-//! at once: the whole body is read (in memory up to the post-buffering threshold, then into
-//! an unlinked temp file), the app is called, and the response is written. Sockets stay
-//! non-blocking throughout; a read or write that would block waits in `poll` for at most
-//! `socket-timeout` (`Timed`). One thread never interleaves two requests. An HTTP connection
-//! that may be kept alive then waits in the loop, never holding Python: the poll wait runs
-//! with the app "unlocked" (the GIL released).
+//! `SO_REUSEPORT` socket of its own.
+//!
+//! A connection is in one of three stages ([`Stage`]): reading a request head, reading a
+//! request body, or draining after an error response. Heads and bodies are both read in
+//! the loop, with non-blocking reads: a body that is not all there when its head is parsed
+//! waits in the loop like a slow head (in memory up to the post-buffering threshold, then in
+//! an anonymous file), so a slow uploader costs a buffer, never the worker or one of its
+//! threads. The app is called only once the body is complete (DESIGN, "A worker"), and the
+//! bytes read past the end of a body (a pipelined request) stay in the connection's buffer
+//! for the next head: nothing read is ever dropped or read twice. A body has two deadlines:
+//! `socket-timeout` without progress, and a total one (`body-timeout` plus a second per
+//! `body-min-rate` bytes received, Apache's `mod_reqtimeout` rule) so that a body trickled
+//! byte by byte cannot hold a connection forever; `limit-post` refuses a body (413) before
+//! it is read, or a chunked one as soon as it passes the limit.
+//!
+//! The response is written with the socket still non-blocking: a write that would block
+//! waits in `poll` for at most `socket-timeout` (`Timed`). One thread never interleaves two
+//! requests. An HTTP connection that may be kept alive then waits in the loop, never holding
+//! Python: the poll wait runs with the app "unlocked" (the GIL released).
+//!
+//! Error responses (400, 413, 431…) are followed by a lingering close: the write side is shut
+//! down and what the client still sends is read and dropped for a moment, so that the
+//! response is not lost to the reset a close with unread bytes would send. A response that
+//! fails after its head was sent ([`Responder::abort`]) never looks complete: no last chunk,
+//! a close short of the `Content-Length`, or a reset where only the close ends the body.
+//!
+//! A panic while a request is served (a bug in emperor) costs that request only: it is
+//! caught around the app call, logged with the request, answered 500 when nothing was sent
+//! (else aborted), and the worker, or the worker's thread, goes on. A panic elsewhere in the
+//! loop costs the one connection it happened on.
 //!
 //! Buffers are reused: a connection's read buffer comes from a free list, the request's
 //! variables and the response head are written into per-worker buffers, so serving a
@@ -35,6 +58,7 @@ use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -90,6 +114,16 @@ pub struct WorkerSettings {
     /// `reuse-port`: each worker also binds its own `SO_REUSEPORT` socket on every TCP
     /// listener, and accepts from both.
     pub reuse_port: bool,
+    /// `limit-post`: the largest request body in bytes (0 = no limit).
+    pub limit_post: u64,
+    /// `body-timeout`: how long a request body may take, before `body_min_rate` extends it
+    /// (zero: no total deadline, only `socket-timeout` between reads).
+    pub body_timeout: Duration,
+    /// `body-min-rate`: each this many bytes of body received add a second to its deadline.
+    pub body_min_rate: u64,
+    /// A request whose `PATH_INFO` is exactly this makes the worker panic: a test hook for
+    /// the panic guard (`EMPEROR_TEST_PANIC_PATH` in the environment; never set otherwise).
+    pub panic_path: Option<Vec<u8>>,
 }
 
 const SIGNAL_TOKEN: Token = Token(usize::MAX - 1);
@@ -108,9 +142,19 @@ const BALANCE_SLACK: usize = 4;
 const BALANCE_PAUSE: Duration = Duration::from_millis(50);
 const BALANCE_REST: Duration = Duration::from_millis(200);
 
+/// How long a lingering close after an error response reads (and drops) what the client
+/// still sends, and how much of it at most.
+const DRAIN_TIME: Duration = Duration::from_secs(2);
+const DRAIN_BYTES: usize = 1 << 20;
+/// The buffer bodies larger than `post-buffering` are read through (one per worker).
+const FILE_CHUNK: usize = 64 * 1024;
+/// Spare variable buffers kept for requests that wait for their body.
+const SPARE_VARS: usize = 16;
+
 struct Conn {
     file: File,
     listener: usize,
+    /// Bytes read and not used yet: a request head, or the start of one (read past a body).
     buf: Vec<u8>,
     filled: usize,
     peer: Peer,
@@ -121,29 +165,56 @@ struct Conn {
     registered: bool,
     /// Requests served on this connection (0: a request may be on its way).
     served: u32,
+    stage: Stage,
 }
 
+/// What a connection is reading.
+enum Stage {
+    /// A request head (or nothing yet, between requests).
+    Head,
+    /// The body of a parsed request.
+    Body(Box<InBody>),
+    /// An error response was sent and the write side shut down: what the client still sends
+    /// is dropped until it closes, `left` more bytes or the deadline, whichever comes first.
+    Drain { until: Instant, left: usize },
+}
+
+/// A request whose body is on its way.
+struct InBody {
+    job: Job,
+    /// The request's variables (the worker's own buffer serves the next head meanwhile).
+    vars: Vars,
+    reader: BodyReader,
+    /// When the body started: its total deadline counts from here.
+    started: Instant,
+}
+
+#[derive(Clone, Copy)]
 enum Next {
     /// Wait for more bytes in the loop.
     Wait,
     Close,
-    /// A complete request head went to a Python thread (`threads > 1`).
+    /// A complete request went to a Python thread (`threads > 1`).
     Dispatched,
 }
 
-/// A parsed request head, ready to be served.
+/// A parsed request head, ready to be served once its body is there.
 struct Job {
     head_len: usize,
     body: BodySpec,
     framing: Framing,
     /// Whether the request allows keep-alive (HTTP/1.1, no `Connection: close`).
     keep: bool,
+    /// HTTP/1.1 `Expect: 100-continue`: send `100 Continue` before waiting for the body.
+    expect_continue: bool,
 }
 
 enum Parsed {
     Incomplete,
     Ready(Job),
     Close,
+    /// An error response was sent: close after a lingering drain.
+    Refused,
 }
 
 /// Makes an app for one more thread of a worker, called in that thread (`threads > 1`).
@@ -165,7 +236,7 @@ struct Handler<'a> {
 }
 
 /// A connection back from a Python thread: its token, and what `Handler::serve` returned.
-type Returned = (usize, Conn, Option<(usize, bool)>);
+type Returned = (usize, Conn, Option<bool>);
 
 /// The request queue between the I/O thread and the Python threads of a worker.
 struct Pool {
@@ -182,6 +253,7 @@ struct Work {
     token: usize,
     conn: Conn,
     job: Job,
+    body: Body,
     vars: Vars,
 }
 
@@ -220,7 +292,7 @@ impl Pool {
         out
     }
 
-    fn finish(&self, token: usize, conn: Conn, result: Option<(usize, bool)>) {
+    fn finish(&self, token: usize, conn: Conn, result: Option<bool>) {
         self.done
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -255,8 +327,12 @@ struct Worker<'a> {
     paused: Option<Instant>,
     /// No pause before this instant (after a pause ran out).
     rest_until: Option<Instant>,
-    /// The parsed head of a request about to be dispatched to a Python thread.
-    pending: Option<Parsed>,
+    /// A complete request about to be dispatched to a Python thread.
+    pending: Option<(Job, Body)>,
+    /// Variable buffers for requests that wait for their body.
+    spare_vars: Vec<Vars>,
+    /// The buffer large bodies are read through on their way to their file.
+    scratch: Vec<u8>,
     pid: u32,
     /// When the worker started (`min-worker-lifetime`).
     started: std::time::Instant,
@@ -385,6 +461,8 @@ impl<'a> Worker<'a> {
             paused: None,
             rest_until: None,
             pending: None,
+            spare_vars: Vec::new(),
+            scratch: Vec::new(),
             pid: std::process::id(),
             started: std::time::Instant::now(),
             exceptions_at_start: sb.get(index, Field::Exceptions),
@@ -441,11 +519,31 @@ impl<'a> Worker<'a> {
                             out: Vec::with_capacity(OUT_BUF),
                             closes_at_once: false,
                         };
-                        while let Some(mut work) = pool.take(handler.app.as_mut()) {
+                        while let Some(work) = pool.take(handler.app.as_mut()) {
                             let stopping = pool.stopping.load(Ordering::SeqCst);
-                            let result =
-                                handler.serve(&mut work.conn, work.job, &mut work.vars, stopping);
-                            pool.finish(work.token, work.conn, result);
+                            let Work {
+                                token,
+                                mut conn,
+                                job,
+                                body,
+                                mut vars,
+                            } = work;
+                            // `serve` catches panics around the request; this one catches
+                            // the rest, so the thread lives on and the I/O thread gets the
+                            // connection back (else the worker would wait for it forever).
+                            let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                                handler.serve(&mut conn, job, body, &mut vars, stopping)
+                            }))
+                            .unwrap_or_else(|panic| {
+                                log::line(&format!(
+                                    "worker {} core {core}: panic while serving a request from {}: {} (the connection is closed)",
+                                    index + 1,
+                                    conn.peer.ip_str(),
+                                    panic_message(&*panic)
+                                ));
+                                None
+                            });
+                            pool.finish(token, conn, result);
                         }
                     });
                 if let Err(e) = spawned {
@@ -525,7 +623,8 @@ impl<'a> Worker<'a> {
                     }
                 } else if token.0 < self.listeners.len() {
                     if !self.stopping {
-                        self.accept(token.0, self.listeners[token.0].raw(), &mut inline, pool);
+                        let fd = self.listeners[token.0].raw();
+                        self.guarded(|w| w.accept(token.0, fd, &mut inline, pool));
                     }
                 } else if let Some(&(i, ref fd)) = token
                     .0
@@ -534,10 +633,10 @@ impl<'a> Worker<'a> {
                 {
                     if !self.stopping {
                         let fd = fd.as_raw_fd();
-                        self.accept(i, fd, &mut inline, pool);
+                        self.guarded(|w| w.accept(i, fd, &mut inline, pool));
                     }
                 } else {
-                    self.ready(token.0, &mut inline, pool);
+                    self.guarded(|w| w.ready(token.0, &mut inline, pool));
                 }
                 if let Some(why) = self.recycle_reason() {
                     if pool.is_none() {
@@ -560,6 +659,18 @@ impl<'a> Worker<'a> {
         }
     }
 
+    /// Runs `f` (which drives one connection), so that a panic in it costs only that
+    /// connection (dropped, hence closed, while unwinding) and never the worker.
+    fn guarded(&mut self, f: impl FnOnce(&mut Self)) {
+        if let Err(panic) = std::panic::catch_unwind(AssertUnwindSafe(|| f(self))) {
+            log::line(&format!(
+                "worker {}: panic while handling a connection: {} (the connection is closed)",
+                self.index + 1,
+                panic_message(&*panic)
+            ));
+        }
+    }
+
     /// Connections coming back from the Python threads.
     fn returned(&mut self, pool: &Pool) {
         let done: Vec<_> = std::mem::take(
@@ -569,13 +680,17 @@ impl<'a> Worker<'a> {
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
         );
         for (token, mut conn, result) in done {
-            let Some((consumed, true)) = result else {
-                continue;
-            };
-            if self.stopping || self.recycle_due() {
-                continue;
+            match result {
+                Some(true) if !self.stopping && !self.recycle_due() => {}
+                // Answered, not kept, and the client sent more: a lingering close.
+                Some(_) if conn.filled > 0 => {
+                    let next = self.linger(&mut conn);
+                    self.settle(token, conn, next, Some(pool));
+                    continue;
+                }
+                _ => continue,
             }
-            reuse(&mut conn, consumed);
+            reuse(&mut conn);
             self.conns.insert(token, conn);
             self.ready(token, &mut None, Some(pool));
         }
@@ -650,7 +765,8 @@ impl<'a> Worker<'a> {
         // Idle keep-alive connections are closed. A connection accepted but whose request has
         // not fully arrived is kept and served (then closed): closing it would drop a request
         // the client already sent. Its read deadline bounds the wait.
-        self.conns.retain(|_, c| c.served == 0 || c.filled > 0);
+        self.conns
+            .retain(|_, c| c.served == 0 || c.filled > 0 || !matches!(c.stage, Stage::Head));
     }
 
     /// Why this worker should be replaced after the current response, if it should.
@@ -700,6 +816,7 @@ impl<'a> Worker<'a> {
                     deadline: None,
                     registered: false,
                     served: 0,
+                    stage: Stage::Head,
                 };
                 let token = self.next_token;
                 self.next_token = self.next_token.wrapping_add(1).max(FIRST_CONN);
@@ -727,15 +844,33 @@ impl<'a> Worker<'a> {
         inline: &mut Option<&mut Handler<'_>>,
         pool: Option<&Pool>,
     ) {
-        match self.drive(&mut conn, inline.as_deref_mut()) {
+        let next = self.drive(&mut conn, inline.as_deref_mut());
+        self.settle(token, conn, next, pool);
+    }
+
+    /// Does what `next` says with a connection: keep it in the poller, close it, or hand
+    /// its request to a Python thread.
+    fn settle(&mut self, token: usize, mut conn: Conn, next: Next, pool: Option<&Pool>) {
+        match next {
             Next::Wait => {
-                if conn.deadline.is_none() {
-                    let wait = if conn.filled == 0 && conn.served > 0 {
-                        self.s.keepalive_timeout
-                    } else {
-                        self.s.socket_timeout
-                    };
-                    conn.deadline = Some(Instant::now() + wait);
+                match &conn.stage {
+                    Stage::Drain { until, .. } => conn.deadline = Some(*until),
+                    Stage::Body(body) if conn.deadline.is_none() => {
+                        let idle = Instant::now() + self.s.socket_timeout;
+                        conn.deadline = Some(match body_deadline(body, self.s) {
+                            Some(total) => idle.min(total),
+                            None => idle,
+                        });
+                    }
+                    _ if conn.deadline.is_none() => {
+                        let wait = if conn.filled == 0 && conn.served > 0 {
+                            self.s.keepalive_timeout
+                        } else {
+                            self.s.socket_timeout
+                        };
+                        conn.deadline = Some(Instant::now() + wait);
+                    }
+                    _ => {}
                 }
                 if !conn.registered {
                     let fd = conn.file.as_raw_fd();
@@ -755,14 +890,16 @@ impl<'a> Worker<'a> {
             Next::Close => self.recycle_buffer(conn.buf),
             Next::Dispatched => {
                 let Some(pool) = pool else { return };
-                let Some(Parsed::Ready(job)) = self.pending.take() else {
+                let Some((job, body)) = self.pending.take() else {
                     return;
                 };
-                let vars = std::mem::replace(&mut self.vars, Vars::with_capacity(4096, 64));
+                let spare = self.spare_vars.pop().unwrap_or_else(new_vars);
+                let vars = std::mem::replace(&mut self.vars, spare);
                 pool.submit(Work {
                     token,
                     conn,
                     job,
+                    body,
                     vars,
                 });
             }
@@ -788,13 +925,68 @@ impl<'a> Worker<'a> {
             .collect();
         for token in expired {
             if let Some(conn) = self.conns.remove(&token) {
+                if let Stage::Body(body) = &conn.stage {
+                    self.body_timed_out(&conn, body, now);
+                }
                 self.recycle_buffer(conn.buf);
             }
         }
     }
 
-    /// Reads and parses until a request is complete. Inline, it is served here and the loop
-    /// goes on with pipelined bytes; without a handler, it is left for dispatch.
+    /// A body missed its deadline: logged, and answered 408 over HTTP (best effort: the
+    /// socket is not waited for), then the connection is closed.
+    fn body_timed_out(&self, conn: &Conn, body: &InBody, now: Instant) {
+        let why = if body_deadline(body, self.s).is_some_and(|d| d <= now) {
+            format!(
+                "the body came slower than `body-min-rate` ({} bytes/s) allows after `body-timeout` ({}s): {} of {} bytes in {:.1}s",
+                self.s.body_min_rate,
+                self.s.body_timeout.as_secs(),
+                body.reader.received(),
+                body.job.body.describe(),
+                now.duration_since(body.started).as_secs_f64()
+            )
+        } else {
+            format!(
+                "no progress within socket-timeout ({}s)",
+                self.s.socket_timeout.as_secs()
+            )
+        };
+        log::line(&format!(
+            "error reading the request body from {} ({}): {why}",
+            conn.peer.ip_str(),
+            request_label(&body.vars)
+        ));
+        if self.listeners[conn.listener].protocol == Protocol::Http {
+            let mut out = Vec::new();
+            http::write_error_response(&mut out, 408);
+            let _ = emperor_sys::net::write_nonblocking(conn.file.as_raw_fd(), &out);
+        }
+    }
+
+    /// Sends an error response already written into `out`, then drains (see [`Stage::Drain`]).
+    fn refuse(&mut self, conn: &mut Conn, out: &[u8]) -> Next {
+        let _ = emperor_sys::net::write_nonblocking(conn.file.as_raw_fd(), out);
+        self.linger(conn)
+    }
+
+    /// Shuts the write side down and drops what the client still sends for a moment, so
+    /// that the response just sent reaches it instead of being lost to a reset.
+    fn linger(&mut self, conn: &mut Conn) -> Next {
+        if emperor_sys::net::shutdown_write(conn.file.as_raw_fd()).is_err() {
+            return Next::Close;
+        }
+        conn.filled = 0;
+        conn.deadline = None;
+        conn.stage = Stage::Drain {
+            until: Instant::now() + DRAIN_TIME.min(self.s.socket_timeout),
+            left: DRAIN_BYTES,
+        };
+        drain(conn)
+    }
+
+    /// Reads and parses until a request (head and body) is complete. Inline, it is served
+    /// here and the loop goes on with pipelined bytes; without a handler, it is left for
+    /// dispatch.
     fn drive(&mut self, conn: &mut Conn, mut inline: Option<&mut Handler<'_>>) -> Next {
         let protocol = self.listeners[conn.listener].protocol;
         let capacity = self.s.buffer_size + 4;
@@ -802,35 +994,66 @@ impl<'a> Worker<'a> {
             conn.buf.resize(capacity, 0);
         }
         loop {
+            match std::mem::replace(&mut conn.stage, Stage::Head) {
+                Stage::Head => {}
+                drain_stage @ Stage::Drain { .. } => {
+                    conn.stage = drain_stage;
+                    return drain(conn);
+                }
+                Stage::Body(mut body) => match self.pump(conn, &mut body) {
+                    Ok(false) => {
+                        conn.stage = Stage::Body(body);
+                        return Next::Wait;
+                    }
+                    Ok(true) => {
+                        let InBody {
+                            job,
+                            mut vars,
+                            reader,
+                            ..
+                        } = *body;
+                        // The request's variables become the worker's again; the buffer
+                        // they replace goes back to the spares.
+                        std::mem::swap(&mut self.vars, &mut vars);
+                        if self.spare_vars.len() < SPARE_VARS {
+                            self.spare_vars.push(vars);
+                        }
+                        match self.complete(conn, job, reader, &mut inline) {
+                            Ok(Some(next)) => return next,
+                            Ok(None) => continue,
+                            Err(e) => return self.body_failed(conn, protocol, &e),
+                        }
+                    }
+                    Err(e) => {
+                        if self.spare_vars.len() < SPARE_VARS {
+                            self.spare_vars.push(std::mem::take(&mut body.vars));
+                        }
+                        return self.body_failed(conn, protocol, &e);
+                    }
+                },
+            }
             if conn.filled > 0 {
                 match parse(conn, &self.listeners[conn.listener], self.s, &mut self.vars) {
                     Parsed::Incomplete => {}
                     Parsed::Close => return Next::Close,
-                    Parsed::Ready(job) => {
-                        let Some(handler) = inline.as_deref_mut() else {
-                            self.pending = Some(Parsed::Ready(job));
-                            return Next::Dispatched;
-                        };
-                        match handler.serve(conn, job, &mut self.vars, self.stopping) {
-                            Some((consumed, true)) if !self.stopping && !self.recycle_due() => {
-                                reuse(conn, consumed);
-                                continue;
-                            }
-                            _ => return Next::Close,
-                        }
-                    }
+                    Parsed::Refused => return self.linger(conn),
+                    Parsed::Ready(job) => match self.start_body(conn, job, &mut inline) {
+                        Ok(Some(next)) => return next,
+                        Ok(None) => continue,
+                        Err(e) => return self.body_failed(conn, protocol, &e),
+                    },
                 }
                 if conn.filled == conn.buf.len() {
                     // A head larger than buffer-size.
-                    if protocol == Protocol::Http {
-                        let mut out = Vec::new();
-                        http::write_error_response(&mut out, 431);
-                        let _ = conn.file.write_all(&out);
-                    }
                     log::line(&format!(
                         "invalid request head size (max {})...skip",
                         self.s.buffer_size
                     ));
+                    if protocol == Protocol::Http {
+                        let mut out = Vec::new();
+                        http::write_error_response(&mut out, 431);
+                        return self.refuse(conn, &out);
+                    }
                     return Next::Close;
                 }
             }
@@ -849,6 +1072,235 @@ impl<'a> Worker<'a> {
             }
         }
     }
+
+    /// A parsed head: refuses a body over `limit-post`, takes the body bytes that came with
+    /// the head (what follows them stays buffered: the next request), and reads on while
+    /// the socket has more. `Ok(None)`: served and kept, go on with the next request;
+    /// `Ok(Some(next))`: what to do with the connection (wait for the body, close…).
+    fn start_body(
+        &mut self,
+        conn: &mut Conn,
+        job: Job,
+        inline: &mut Option<&mut Handler<'_>>,
+    ) -> Result<Option<Next>, BodyError> {
+        let limit = self.s.limit_post;
+        if let BodySpec::Length(n) = job.body
+            && limit > 0
+            && n > limit
+        {
+            return Err(BodyError::TooLarge {
+                limit,
+                what: format!("{n} bytes announced"),
+                label: request_label(&self.vars),
+            });
+        }
+        let mut reader = BodyReader::new(&job.body, self.s.memory_body_limit)?;
+        let used = reader.take(&conn.buf[job.head_len..conn.filled], limit)?;
+        consume(conn, job.head_len + used);
+        if !reader.is_done() {
+            if job.expect_continue {
+                let _ = emperor_sys::net::write_nonblocking(conn.file.as_raw_fd(), http::CONTINUE);
+            }
+            // Usually the rest of the body is in the socket already.
+            let done = pump_body(conn, &mut reader, &mut self.scratch, limit)
+                .map_err(|e| e.labelled(|| request_label(&self.vars)))?;
+            if !done {
+                // The rest of the body waits in the loop, with the request's variables.
+                let spare = self.spare_vars.pop().unwrap_or_else(new_vars);
+                let vars = std::mem::replace(&mut self.vars, spare);
+                conn.deadline = None;
+                conn.stage = Stage::Body(Box::new(InBody {
+                    job,
+                    vars,
+                    reader,
+                    started: Instant::now(),
+                }));
+                return Ok(Some(Next::Wait));
+            }
+        }
+        self.complete(conn, job, reader, inline)
+    }
+
+    /// Reads more of a waiting body; `Ok(true)` once it is complete.
+    fn pump(&mut self, conn: &mut Conn, body: &mut InBody) -> Result<bool, BodyError> {
+        let vars = &body.vars;
+        pump_body(conn, &mut body.reader, &mut self.scratch, self.s.limit_post)
+            .map_err(|e| e.labelled(|| request_label(vars)))
+    }
+
+    /// The body is complete: the request (its variables in `self.vars`) is served inline or
+    /// left for a Python thread.
+    fn complete(
+        &mut self,
+        conn: &mut Conn,
+        job: Job,
+        reader: BodyReader,
+        inline: &mut Option<&mut Handler<'_>>,
+    ) -> Result<Option<Next>, BodyError> {
+        let body = reader.finish()?;
+        let Some(handler) = inline.as_deref_mut() else {
+            self.pending = Some((job, body));
+            return Ok(Some(Next::Dispatched));
+        };
+        match handler.serve(conn, job, body, &mut self.vars, self.stopping) {
+            Some(true) if !self.stopping && !self.recycle_due() => {
+                reuse(conn);
+                Ok(None)
+            }
+            // Answered and not kept, but the client sent more than the request (nginx's
+            // heuristic): closing now would reset the connection and could lose the answer.
+            Some(_) if conn.filled > 0 => Ok(Some(self.linger(conn))),
+            _ => Ok(Some(Next::Close)),
+        }
+    }
+
+    /// A body that cannot be served: logged; a client error is answered (413, 400) before a
+    /// lingering close, a lost client or a local failure closes.
+    fn body_failed(&mut self, conn: &mut Conn, protocol: Protocol, e: &BodyError) -> Next {
+        log::line(&format!(
+            "error reading the request body from {}: {e}",
+            conn.peer.ip_str()
+        ));
+        let Some(status) = e.status() else {
+            return Next::Close;
+        };
+        let mut out = Vec::new();
+        match protocol {
+            Protocol::Http => http::write_error_response(&mut out, status),
+            Protocol::Uwsgi => uwsgi::write_response_head(
+                &mut out,
+                b"HTTP/1.0",
+                format!("{status} {}", http::reason(status)).as_bytes(),
+                &[],
+            ),
+        }
+        self.refuse(conn, &out)
+    }
+}
+
+/// Reads and drops what a refused client still sends (see [`Stage::Drain`]).
+fn drain(conn: &mut Conn) -> Next {
+    let Stage::Drain { left, .. } = &mut conn.stage else {
+        return Next::Close;
+    };
+    loop {
+        let want = conn.buf.len().min(*left);
+        match conn.file.read(&mut conn.buf[..want]) {
+            Ok(0) => return Next::Close,
+            Ok(n) => {
+                *left -= n;
+                if *left == 0 {
+                    return Next::Close;
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Next::Wait,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return Next::Close,
+        }
+    }
+}
+
+/// The total deadline of a body: `body-timeout` after it started, plus a second for every
+/// `body-min-rate` bytes received (`None`: no total deadline).
+fn body_deadline(body: &InBody, s: &WorkerSettings) -> Option<Instant> {
+    if s.body_timeout.is_zero() {
+        return None;
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let earned = if s.body_min_rate == 0 {
+        return None;
+    } else {
+        Duration::from_secs_f64(body.reader.received() as f64 / s.body_min_rate as f64)
+    };
+    Some(body.started + s.body_timeout + earned)
+}
+
+/// Reads what the socket has for `reader` without blocking; `Ok(true)` once the body is
+/// complete, `Ok(false)` when the socket has nothing more for now. Bytes read past the end
+/// of a chunked body stay in the connection's buffer.
+fn pump_body(
+    conn: &mut Conn,
+    reader: &mut BodyReader,
+    scratch: &mut Vec<u8>,
+    limit: u64,
+) -> Result<bool, BodyError> {
+    while !reader.is_done() {
+        let read = match reader {
+            BodyReader::Memory { buf, filled } => {
+                let n = conn.file.read(&mut buf[*filled..]);
+                if let Ok(n) = n {
+                    *filled += n;
+                }
+                n
+            }
+            BodyReader::File {
+                file, remaining, ..
+            } => {
+                if scratch.len() < FILE_CHUNK {
+                    scratch.resize(FILE_CHUNK, 0);
+                }
+                let want = usize::try_from(*remaining)
+                    .unwrap_or(usize::MAX)
+                    .min(scratch.len());
+                let n = conn.file.read(&mut scratch[..want]);
+                if let Ok(n) = n {
+                    file.write_all(&scratch[..n]).map_err(BodyError::Spool)?;
+                    *remaining -= n as u64;
+                }
+                n
+            }
+            BodyReader::Chunked { .. } => {
+                let n = conn.file.read(&mut conn.buf[conn.filled..]);
+                if let Ok(n) = n {
+                    conn.filled += n;
+                    let used = reader.take(&conn.buf[..conn.filled], limit)?;
+                    consume(conn, used);
+                }
+                n
+            }
+        };
+        match read {
+            Ok(0) => {
+                return Err(BodyError::Closed(match reader {
+                    BodyReader::Chunked { .. } => "client closed inside a chunked body".to_owned(),
+                    _ => format!("client closed with {} body bytes missing", reader.missing()),
+                }));
+            }
+            // Progress: `socket-timeout` counts again from the next wait.
+            Ok(_) => conn.deadline = None,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(BodyError::Read(e)),
+        }
+    }
+    Ok(true)
+}
+
+/// `GET /path`, for log lines.
+fn request_label(vars: &Vars) -> String {
+    let method = vars.get(b"REQUEST_METHOD").unwrap_or(b"-");
+    let uri = vars
+        .get(b"REQUEST_URI")
+        .or_else(|| vars.get(b"PATH_INFO"))
+        .unwrap_or(b"-");
+    format!(
+        "{} {}",
+        String::from_utf8_lossy(method),
+        String::from_utf8_lossy(uri)
+    )
+}
+
+/// The text of a panic's payload.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".to_owned())
+}
+
+fn new_vars() -> Vars {
+    Vars::with_capacity(4096, 64)
 }
 
 /// Binds this worker's own `SO_REUSEPORT` socket on a TCP listener's address (`reuse-port`);
@@ -883,12 +1335,17 @@ fn served(listeners: &[Listener]) -> impl Iterator<Item = (usize, &Listener)> {
     listeners.iter().enumerate().filter(|(_, l)| !l.shared)
 }
 
-/// Prepares a kept-alive connection for its next request: pipelined bytes move to the front.
-fn reuse(conn: &mut Conn, consumed: usize) {
+/// Prepares a kept-alive connection for its next request (whose first bytes may be in its
+/// buffer already).
+fn reuse(conn: &mut Conn) {
     conn.served += 1;
-    conn.buf.copy_within(consumed..conn.filled, 0);
-    conn.filled -= consumed;
     conn.deadline = None;
+}
+
+/// Drops the first `n` buffered bytes (a head, body bytes): what follows moves to the front.
+fn consume(conn: &mut Conn, n: usize) {
+    conn.buf.copy_within(n..conn.filled, 0);
+    conn.filled -= n;
 }
 
 /// Parses the buffered bytes of `conn` as its listener's protocol. Malformed input is
@@ -913,6 +1370,7 @@ fn parse(conn: &mut Conn, listener: &Listener, s: &WorkerSettings, vars: &mut Va
                         body: BodySpec::Length(head.content_length),
                         framing: Framing::Uwsgi { server_protocol },
                         keep: false,
+                        expect_continue: false,
                     })
                 }
                 Err(e) => {
@@ -925,7 +1383,8 @@ fn parse(conn: &mut Conn, listener: &Listener, s: &WorkerSettings, vars: &mut Va
                             format!("{status} {}", http::reason(status)).as_bytes(),
                             &[],
                         );
-                        let _ = conn.file.write_all(&out);
+                        let _ = emperor_sys::net::write_nonblocking(conn.file.as_raw_fd(), &out);
+                        return Parsed::Refused;
                     }
                     Parsed::Close
                 }
@@ -950,25 +1409,23 @@ fn parse(conn: &mut Conn, listener: &Listener, s: &WorkerSettings, vars: &mut Va
                         http::BodyKind::Length(n) => BodySpec::Length(n),
                         http::BodyKind::Chunked => BodySpec::Chunked,
                     };
-                    if head.expect_continue && !matches!(body, BodySpec::Length(0)) {
-                        let _ = conn.file.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
-                    }
                     Parsed::Ready(Job {
                         head_len: head.head_len,
                         body,
                         keep: head.keep_alive,
+                        expect_continue: head.expect_continue,
                         framing: Framing::Http(head),
                     })
                 }
                 Err(e) => {
                     let mut out = Vec::new();
                     http::write_error_response(&mut out, e.status());
-                    let _ = conn.file.write_all(&out);
+                    let _ = emperor_sys::net::write_nonblocking(conn.file.as_raw_fd(), &out);
                     log::line(&format!(
                         "invalid HTTP request from {}: {e}",
                         conn.peer.ip_str()
                     ));
-                    Parsed::Close
+                    Parsed::Refused
                 }
             }
         }
@@ -976,20 +1433,22 @@ fn parse(conn: &mut Conn, listener: &Listener, s: &WorkerSettings, vars: &mut Va
 }
 
 impl Handler<'_> {
-    /// Reads the body, calls the app, writes the response. Returns the bytes of the buffer
-    /// consumed by this request and whether the connection may be kept, or `None` to close.
+    /// Calls the app (or a static rule) with a complete request and writes the response.
+    /// Returns whether the connection may be kept, or `None` to close it.
     fn serve(
         &mut self,
         conn: &mut Conn,
         job: Job,
+        request_body: Body,
         vars: &mut Vars,
         stopping: bool,
-    ) -> Option<(usize, bool)> {
+    ) -> Option<bool> {
         let Job {
             head_len,
             body,
             framing,
             keep,
+            ..
         } = job;
         let started = Instant::now();
         let start_unix = emperor_sys::time::unix_now();
@@ -1005,36 +1464,7 @@ impl Handler<'_> {
                 start_unix + self.s.harakiri,
             );
         }
-        let limit = self.s.memory_body_limit;
         let timeout = self.s.socket_timeout;
-        let already = &conn.buf[head_len..conn.filled];
-        let result = match body {
-            // Nothing to wait for: no need to let go of the app's lock.
-            BodySpec::Length(n) if n <= already.len() as u64 => {
-                read_body(&mut Timed::new(&conn.file, timeout), already, &body, limit)
-            }
-            _ => {
-                let mut result = Err(io::Error::other("unset"));
-                let file = &conn.file;
-                let body = &body;
-                self.app.unlocked(&mut || {
-                    result = read_body(&mut Timed::new(file, timeout), already, body, limit);
-                });
-                result
-            }
-        };
-        let (request_body, consumed_from_buf) = match result {
-            Ok(v) => v,
-            Err(e) => {
-                log::line(&format!(
-                    "error reading the request body from {}: {e}",
-                    conn.peer.ip_str()
-                ));
-                self.finish_request(started, Outcome::ClientGone, true, 0);
-                return None;
-            }
-        };
-        let consumed = head_len + consumed_from_buf;
         if matches!(body, BodySpec::Chunked) {
             let len = request_body.len().to_string();
             vars.push(b"CONTENT_LENGTH", len.as_bytes());
@@ -1055,23 +1485,45 @@ impl Handler<'_> {
             responder.close_after = true;
         }
         let settings = self.s;
-        let served = match &settings.static_files {
-            Some(files) => {
-                Self::serve_static(self.app.as_mut(), files, vars, &mut responder, start_unix)
-            }
-            None => None,
+        let app = self.app.as_mut();
+        let mut request = Request {
+            vars: std::mem::take(vars),
+            body: request_body,
         };
-        let static_request = served.is_some();
-        let (outcome, info) = match served {
-            Some(done) => done,
-            None => {
-                let mut request = Request {
-                    vars: std::mem::take(vars),
-                    body: request_body,
-                };
-                let answer = self.app.call(&mut request, &mut responder);
-                *vars = request.vars;
-                answer
+        // A panic below is a bug in emperor: it costs this request, never the worker.
+        let answered = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            if let Some(path) = &settings.panic_path
+                && request.vars.get(b"PATH_INFO") == Some(path.as_slice())
+            {
+                panic!("`EMPEROR_TEST_PANIC_PATH` reached");
+            }
+            if let Some(files) = &settings.static_files
+                && let Some(done) =
+                    Self::serve_static(app, files, &request.vars, &mut responder, start_unix)
+            {
+                return (done, true);
+            }
+            (app.call(&mut request, &mut responder), false)
+        }));
+        *vars = std::mem::take(&mut request.vars);
+        drop(request);
+        let ((outcome, info), static_request) = match answered {
+            Ok(done) => done,
+            Err(panic) => {
+                let sent = responder.started;
+                log::line(&format!(
+                    "worker {} core {c}: panic while serving {} from {}: {} ({})",
+                    i + 1,
+                    request_label(vars),
+                    conn.peer.ip_str(),
+                    panic_message(&*panic),
+                    if sent {
+                        "the response is aborted"
+                    } else {
+                        "answered 500"
+                    }
+                ));
+                (responder.panicked(), false)
             }
         };
         let finished = responder.finish();
@@ -1079,6 +1531,12 @@ impl Handler<'_> {
             keep && finished.is_ok() && outcome == Outcome::Done && responder.keep_alive();
         let tx = responder.sent;
         let headers = responder.header_count;
+        if responder.aborted && responder.reset_on_abort() {
+            // Only the close ends this body: a reset, not a FIN, tells the client that it
+            // is incomplete (the close follows).
+            let _ = emperor_sys::net::set_linger_zero(conn.file.as_raw_fd());
+        }
+        let aborted = responder.aborted;
         drop(responder);
         let outcome = if finished.is_err() {
             Outcome::ClientGone
@@ -1108,7 +1566,8 @@ impl Handler<'_> {
         }
         match outcome {
             Outcome::ClientGone => None,
-            _ => Some((consumed, keep_alive)),
+            _ if aborted => None,
+            _ => Some(keep_alive),
         }
     }
 
@@ -1195,132 +1654,222 @@ enum BodySpec {
     Chunked,
 }
 
-/// Reads the whole body: `already` holds the bytes that arrived with the head. Returns the
-/// body and how many bytes of `already` belonged to it.
-fn read_body(
-    file: &mut impl Read,
-    already: &[u8],
-    spec: &BodySpec,
-    memory_limit: u64,
-) -> io::Result<(Body, usize)> {
-    match spec {
-        BodySpec::Length(0) => Ok((Body::Empty, 0)),
-        BodySpec::Length(len) if *len <= memory_limit => {
-            // Read straight into the body's own buffer.
-            let len = usize::try_from(*len).unwrap_or(usize::MAX);
-            let from_buf = len.min(already.len());
-            let mut body = vec![0u8; len];
-            body[..from_buf].copy_from_slice(&already[..from_buf]);
-            let mut filled = from_buf;
-            while filled < len {
-                let n = file.read(&mut body[filled..])?;
-                if n == 0 {
-                    return Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        format!("client closed with {} body bytes missing", len - filled),
-                    ));
-                }
-                filled += n;
-            }
-            Ok((Body::Memory(body), from_buf))
-        }
-        BodySpec::Length(len) => {
-            let len = *len;
-            let from_buf = usize::try_from(len)
-                .unwrap_or(usize::MAX)
-                .min(already.len());
-            let mut sink = BodySink::new(len, memory_limit)?;
-            sink.write(&already[..from_buf])?;
-            let mut remaining = len - from_buf as u64;
-            let mut chunk = vec![0u8; 64 * 1024];
-            while remaining > 0 {
-                let want = usize::try_from(remaining)
-                    .unwrap_or(usize::MAX)
-                    .min(chunk.len());
-                let n = file.read(&mut chunk[..want])?;
-                if n == 0 {
-                    return Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        format!("client closed with {remaining} body bytes missing"),
-                    ));
-                }
-                sink.write(&chunk[..n])?;
-                remaining -= n as u64;
-            }
-            Ok((sink.finish()?, from_buf))
-        }
-        BodySpec::Chunked => {
-            let mut decoder = http::ChunkedDecoder::new();
-            let mut decoded = Vec::new();
-            let mut sink = BodySink::new(0, memory_limit)?;
-            let (used, mut done) = decoder
-                .feed(already, &mut decoded)
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
-            sink.write(&decoded)?;
-            let mut chunk = vec![0u8; 64 * 1024];
-            while !done {
-                let n = file.read(&mut chunk)?;
-                if n == 0 {
-                    return Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "client closed inside a chunked body",
-                    ));
-                }
-                decoded.clear();
-                let mut offset = 0;
-                while offset < n && !done {
-                    let (c, d) = decoder
-                        .feed(&chunk[offset..n], &mut decoded)
-                        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
-                    offset += c;
-                    done = d;
-                    if c == 0 && !d {
-                        break;
-                    }
-                }
-                sink.write(&decoded)?;
-            }
-            Ok((sink.finish()?, used))
+impl BodySpec {
+    /// The size the client announced, for log lines.
+    fn describe(&self) -> String {
+        match self {
+            BodySpec::Length(n) => n.to_string(),
+            BodySpec::Chunked => "a chunked number of".to_owned(),
         }
     }
 }
 
-/// Collects a body in memory, moving to an unlinked temp file past the limit.
+/// Why a request body cannot be served.
+#[derive(Debug)]
+enum BodyError {
+    /// Reading the socket failed.
+    Read(io::Error),
+    /// The client closed before the end of the body.
+    Closed(String),
+    /// Writing the body to its temporary file failed (a full disk…).
+    Spool(io::Error),
+    /// The chunked framing is malformed (400).
+    BadChunk(http::Error),
+    /// Larger than `limit-post` (413).
+    TooLarge {
+        limit: u64,
+        what: String,
+        label: String,
+    },
+}
+
+impl BodyError {
+    /// The status to answer with before closing, when the client is to blame and listens.
+    fn status(&self) -> Option<u16> {
+        match self {
+            BodyError::BadChunk(_) => Some(400),
+            BodyError::TooLarge { .. } => Some(413),
+            BodyError::Spool(_) => Some(500),
+            BodyError::Read(_) | BodyError::Closed(_) => None,
+        }
+    }
+
+    /// Names the request in a `TooLarge` found while reading.
+    fn labelled(self, label: impl FnOnce() -> String) -> BodyError {
+        match self {
+            BodyError::TooLarge {
+                limit,
+                what,
+                label: l,
+            } if l.is_empty() => BodyError::TooLarge {
+                limit,
+                what,
+                label: label(),
+            },
+            e => e,
+        }
+    }
+}
+
+impl std::fmt::Display for BodyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BodyError::Read(e) => write!(f, "{e}"),
+            BodyError::Closed(what) => f.write_str(what),
+            BodyError::Spool(e) => write!(f, "cannot write it to a temporary file: {e}"),
+            BodyError::BadChunk(e) => write!(f, "{e}"),
+            BodyError::TooLarge { limit, what, label } => write!(
+                f,
+                "{label}: body larger than `limit-post` ({limit} bytes; {what}), answered 413"
+            ),
+        }
+    }
+}
+
+/// A request body on its way: in memory up to the post-buffering threshold, else in an
+/// anonymous file.
+enum BodyReader {
+    /// A `Content-Length` body read straight into its own buffer: `filled` of its bytes.
+    Memory { buf: Vec<u8>, filled: usize },
+    /// A `Content-Length` body larger than the threshold.
+    File {
+        file: File,
+        len: u64,
+        remaining: u64,
+    },
+    /// A chunked body, decoded as it arrives.
+    Chunked {
+        decoder: http::ChunkedDecoder,
+        sink: BodySink,
+    },
+}
+
+impl BodyReader {
+    fn new(spec: &BodySpec, memory_limit: u64) -> Result<BodyReader, BodyError> {
+        Ok(match *spec {
+            BodySpec::Length(len) if len <= memory_limit => BodyReader::Memory {
+                buf: vec![0u8; usize::try_from(len).unwrap_or(usize::MAX)],
+                filled: 0,
+            },
+            BodySpec::Length(len) => BodyReader::File {
+                file: temp_file().map_err(BodyError::Spool)?,
+                len,
+                remaining: len,
+            },
+            BodySpec::Chunked => BodyReader::Chunked {
+                decoder: http::ChunkedDecoder::new(),
+                sink: BodySink::Memory(Vec::new(), memory_limit),
+            },
+        })
+    }
+
+    /// Takes body bytes from the start of `input` (bytes buffered with the head, or read
+    /// for a chunked body); returns how many belonged to the body. `limit`: `limit-post`.
+    fn take(&mut self, input: &[u8], limit: u64) -> Result<usize, BodyError> {
+        match self {
+            BodyReader::Memory { buf, filled } => {
+                let n = (buf.len() - *filled).min(input.len());
+                buf[*filled..*filled + n].copy_from_slice(&input[..n]);
+                *filled += n;
+                Ok(n)
+            }
+            BodyReader::File {
+                file, remaining, ..
+            } => {
+                let n = usize::try_from(*remaining)
+                    .unwrap_or(usize::MAX)
+                    .min(input.len());
+                file.write_all(&input[..n]).map_err(BodyError::Spool)?;
+                *remaining -= n as u64;
+                Ok(n)
+            }
+            BodyReader::Chunked { decoder, sink } => {
+                let used = sink.decode(decoder, input)?;
+                if limit > 0 && decoder.decoded() > limit {
+                    return Err(BodyError::TooLarge {
+                        limit,
+                        what: format!("over {limit} bytes of chunks received"),
+                        label: String::new(),
+                    });
+                }
+                Ok(used)
+            }
+        }
+    }
+
+    fn is_done(&self) -> bool {
+        match self {
+            BodyReader::Memory { buf, filled } => *filled == buf.len(),
+            BodyReader::File { remaining, .. } => *remaining == 0,
+            BodyReader::Chunked { decoder, .. } => decoder.is_done(),
+        }
+    }
+
+    /// Body bytes received so far (decoded bytes of a chunked body).
+    fn received(&self) -> u64 {
+        match self {
+            BodyReader::Memory { filled, .. } => *filled as u64,
+            BodyReader::File { len, remaining, .. } => len - remaining,
+            BodyReader::Chunked { decoder, .. } => decoder.decoded(),
+        }
+    }
+
+    /// Bytes of a `Content-Length` body still to come.
+    fn missing(&self) -> u64 {
+        match self {
+            BodyReader::Memory { buf, filled } => (buf.len() - filled) as u64,
+            BodyReader::File { remaining, .. } => *remaining,
+            BodyReader::Chunked { .. } => 0,
+        }
+    }
+
+    fn finish(self) -> Result<Body, BodyError> {
+        match self {
+            BodyReader::Memory { buf, .. } if buf.is_empty() => Ok(Body::Empty),
+            BodyReader::Memory { buf, .. } => Ok(Body::Memory(buf)),
+            BodyReader::File { mut file, len, .. } => {
+                use std::io::Seek;
+                file.seek(io::SeekFrom::Start(0))
+                    .map_err(BodyError::Spool)?;
+                Ok(Body::File { file, len })
+            }
+            BodyReader::Chunked { sink, .. } => sink.finish().map_err(BodyError::Spool),
+        }
+    }
+}
+
+/// Collects a decoded chunked body in memory, moving to an anonymous file past the limit.
 enum BodySink {
     Memory(Vec<u8>, u64),
-    File(File, u64),
+    File(File, u64, Vec<u8>),
 }
 
 impl BodySink {
-    fn new(expected: u64, limit: u64) -> io::Result<BodySink> {
-        if expected > limit {
-            Ok(BodySink::File(temp_file()?, 0))
-        } else {
-            Ok(BodySink::Memory(
-                Vec::with_capacity(usize::try_from(expected).unwrap_or(0)),
-                limit,
-            ))
-        }
-    }
-
-    fn write(&mut self, data: &[u8]) -> io::Result<()> {
+    /// Decodes what it can of `input` into the body; returns the bytes of `input` used.
+    fn decode(
+        &mut self,
+        decoder: &mut http::ChunkedDecoder,
+        input: &[u8],
+    ) -> Result<usize, BodyError> {
         match self {
             BodySink::Memory(v, limit) => {
-                if v.len() as u64 + data.len() as u64 > *limit {
-                    let mut file = temp_file()?;
-                    file.write_all(v)?;
-                    file.write_all(data)?;
-                    let len = v.len() as u64 + data.len() as u64;
-                    *self = BodySink::File(file, len);
-                } else {
-                    v.extend_from_slice(data);
+                let (used, _) = decoder.feed(input, v).map_err(BodyError::BadChunk)?;
+                if v.len() as u64 > *limit {
+                    let mut file = temp_file().map_err(BodyError::Spool)?;
+                    file.write_all(v).map_err(BodyError::Spool)?;
+                    let len = v.len() as u64;
+                    let mut scratch = std::mem::take(v);
+                    scratch.clear();
+                    *self = BodySink::File(file, len, scratch);
                 }
-                Ok(())
+                Ok(used)
             }
-            BodySink::File(f, len) => {
-                f.write_all(data)?;
-                *len += data.len() as u64;
-                Ok(())
+            BodySink::File(file, len, scratch) => {
+                scratch.clear();
+                let (used, _) = decoder.feed(input, scratch).map_err(BodyError::BadChunk)?;
+                file.write_all(scratch).map_err(BodyError::Spool)?;
+                *len += scratch.len() as u64;
+                Ok(used)
             }
         }
     }
@@ -1329,7 +1878,7 @@ impl BodySink {
         match self {
             BodySink::Memory(v, _) if v.is_empty() => Ok(Body::Empty),
             BodySink::Memory(v, _) => Ok(Body::Memory(v)),
-            BodySink::File(mut file, len) => {
+            BodySink::File(mut file, len, _) => {
                 use std::io::Seek;
                 file.seek(io::SeekFrom::Start(0))?;
                 Ok(Body::File { file, len })
@@ -1338,20 +1887,10 @@ impl BodySink {
     }
 }
 
+/// An anonymous file for a large body: no name, so nothing is left behind by a crash and
+/// no two requests (of any thread or worker) can share one.
 fn temp_file() -> io::Result<File> {
-    let dir = std::env::temp_dir();
-    let path = dir.join(format!(
-        "emperor-body-{}-{}",
-        std::process::id(),
-        emperor_sys::time::unix_now_us()
-    ));
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create_new(true)
-        .open(&path)?;
-    std::fs::remove_file(&path)?;
-    Ok(file)
+    emperor_sys::fs::anonymous_file(&std::env::temp_dir())
 }
 
 enum Framing {
@@ -1433,13 +1972,6 @@ impl<'c> Timed<'c> {
     }
 }
 
-impl Read for Timed<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let file = self.file;
-        self.ready(false, || (&mut &*file).read(buf))
-    }
-}
-
 impl Write for Timed<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let file = self.file;
@@ -1473,6 +2005,11 @@ struct ConnResponder<'c> {
     started: bool,
     sent: u64,
     header_count: usize,
+    /// The response failed after its head ([`Responder::abort`]): it must not end cleanly.
+    aborted: bool,
+    /// Decodes the app's own chunked body for an HTTP/1.0 client (see
+    /// [`http::ResponsePlan::dechunk`]), and the decoded bytes.
+    dechunk: Option<(http::ChunkedDecoder, Vec<u8>)>,
 }
 
 impl<'c> ConnResponder<'c> {
@@ -1496,6 +2033,53 @@ impl<'c> ConnResponder<'c> {
             started: false,
             sent: 0,
             header_count: 0,
+            aborted: false,
+            dechunk: None,
+        }
+    }
+
+    /// Whether an aborted response needs a reset to look incomplete: its body is delimited
+    /// by the close alone (the uwsgi protocol, HTTP/1.0 without a length, the app's own
+    /// `Transfer-Encoding`). A chunked body without its last chunk, or a body short of its
+    /// `Content-Length`, is seen as incomplete after a plain close.
+    fn reset_on_abort(&self) -> bool {
+        match self.plan.as_ref().map(http::ResponsePlan::framing) {
+            Some(http::Framing::Chunked | http::Framing::NoBody) => false,
+            Some(http::Framing::Length(n)) => self.body_sent == n,
+            Some(http::Framing::Close) | None => true,
+        }
+    }
+
+    /// The request panicked: answers 500 when nothing was sent yet, else aborts.
+    fn panicked(&mut self) -> (Outcome, ResponseInfo) {
+        let info = ResponseInfo {
+            status: 500,
+            body_bytes: 0,
+        };
+        if self.started {
+            self.aborted = true;
+            return (Outcome::Exception, info);
+        }
+        let body = http::reason(500).as_bytes();
+        let length = body.len().to_string();
+        let sent = self
+            .start(
+                b"500 Internal Server Error",
+                &[
+                    (b"Content-Type", b"text/plain"),
+                    (b"Content-Length", length.as_bytes()),
+                ],
+            )
+            .and_then(|()| self.body(body, true));
+        match sent {
+            Ok(()) => (
+                Outcome::Exception,
+                ResponseInfo {
+                    status: 500,
+                    body_bytes: body.len() as u64,
+                },
+            ),
+            Err(_) => (Outcome::ClientGone, info),
         }
     }
 
@@ -1524,6 +2108,10 @@ impl<'c> ConnResponder<'c> {
         if !self.started {
             return Ok(());
         }
+        if self.aborted {
+            // What was produced goes out, but never the end of the body.
+            return self.flush();
+        }
         if self.chunked() {
             self.pending.extend_from_slice(http::LAST_CHUNK);
         }
@@ -1541,6 +2129,33 @@ impl<'c> ConnResponder<'c> {
     /// at once a small last part waits in `pending` for [`Self::finish`] and the FIN.
     fn body(&mut self, chunk: &[u8], last: bool) -> io::Result<()> {
         if chunk.is_empty() || self.no_body() || self.refused {
+            return Ok(());
+        }
+        if let Some((decoder, mut decoded)) = self.dechunk.take() {
+            let mut decoder = decoder;
+            decoded.clear();
+            let fed = if decoder.is_done() {
+                Ok((0, true))
+            } else {
+                decoder.feed(chunk, &mut decoded)
+            };
+            let result = match fed {
+                Ok(_) => self.body_plain(&decoded, last),
+                Err(e) => {
+                    log::line(&format!(
+                        "the app's own chunked body is malformed ({e}): the response is cut"
+                    ));
+                    Err(io::Error::new(io::ErrorKind::InvalidData, e.to_string()))
+                }
+            };
+            self.dechunk = Some((decoder, decoded));
+            return result;
+        }
+        self.body_plain(chunk, last)
+    }
+
+    fn body_plain(&mut self, chunk: &[u8], last: bool) -> io::Result<()> {
+        if chunk.is_empty() {
             return Ok(());
         }
         // Never send more than the Content-Length the app announced.
@@ -1575,6 +2190,7 @@ impl<'c> ConnResponder<'c> {
     /// the app announced was sent in full.
     fn keep_alive(&self) -> bool {
         !self.refused
+            && !self.aborted
             && self
                 .plan
                 .as_ref()
@@ -1599,6 +2215,9 @@ impl Responder for ConnResponder<'_> {
                     plan.write_head(self.pending, status, headers);
                     if let http::Framing::Length(n) = plan.framing() {
                         self.length = Some(n);
+                    }
+                    if plan.dechunk() {
+                        self.dechunk = Some((http::ChunkedDecoder::new(), Vec::new()));
                     }
                     self.plan = Some(plan);
                 }
@@ -1625,6 +2244,26 @@ impl Responder for ConnResponder<'_> {
     fn sendfile(&mut self, file: BorrowedFd<'_>, offset: u64, len: Option<u64>) -> io::Result<u64> {
         if self.no_body() {
             return Ok(0);
+        }
+        if self.dechunk.is_some() {
+            // The app's own chunks in a file, for an HTTP/1.0 client: read and decoded.
+            use std::os::unix::fs::FileExt;
+            let file = File::from(file.try_clone_to_owned()?);
+            let mut buf = vec![0u8; FILE_CHUNK];
+            let (mut at, mut left) = (offset, len.unwrap_or(u64::MAX));
+            let mut sent = 0;
+            while left > 0 {
+                let want = usize::try_from(left).unwrap_or(usize::MAX).min(buf.len());
+                let n = file.read_at(&mut buf[..want], at)?;
+                if n == 0 {
+                    break;
+                }
+                self.body(&buf[..n], false)?;
+                at += n as u64;
+                left -= n as u64;
+                sent += n as u64;
+            }
+            return Ok(sent);
         }
         let total = match len {
             Some(l) => l,
@@ -1669,5 +2308,9 @@ impl Responder for ConnResponder<'_> {
 
     fn started(&self) -> bool {
         self.started
+    }
+
+    fn abort(&mut self) {
+        self.aborted = true;
     }
 }

@@ -115,6 +115,7 @@ fn make_fixture() -> Fixture {
         module("/early-error", "writer", Some("early_error"), false),
         module("/no-start", "writer", Some("no_start"), false),
         module("/empty", "writer", Some("empty"), false),
+        module("/twice", "writer", Some("twice"), false),
         module("/postfork", "postfork_app", None, false),
         module("/venv", "venvapp", None, false),
         module("/multi", "multi", None, false),
@@ -219,6 +220,8 @@ pub struct Recorder {
     pub fail_writes: bool,
     /// Whether any responder method ran with the GIL held (it must not).
     pub gil_held_during_io: bool,
+    /// The app aborted the response after its head.
+    pub aborted: bool,
     started: bool,
 }
 
@@ -317,6 +320,13 @@ impl Responder for Recorder {
 
     fn started(&self) -> bool {
         self.started
+    }
+
+    fn abort(&mut self) {
+        self.note_gil();
+        assert!(self.started, "abort before start()");
+        assert!(!self.aborted, "abort() called twice");
+        self.aborted = true;
     }
 }
 

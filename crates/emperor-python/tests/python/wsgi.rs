@@ -192,24 +192,28 @@ fn failures_in_the_iterable_answer_500_only_if_nothing_was_sent_and_always_close
     fixture();
     let _serial = serial();
     let mut app = worker();
-    for (tag, status, body) in [
+    for (tag, status, body, aborted) in [
         (
             "fail-first",
             "500 Internal Server Error",
             "Internal Server Error",
+            false,
         ),
         (
             "str-first",
             "500 Internal Server Error",
             "Internal Server Error",
+            false,
         ),
-        ("fail-later", "200 OK", "a"),
-        ("str-later", "200 OK", "ok"),
+        // Too late for a 500: the response is aborted, so that it does not look complete.
+        ("fail-later", "200 OK", "a", true),
+        ("str-later", "200 OK", "ok", true),
     ] {
         let (outcome, _, out) = call(&mut app, get("/stream", tag));
         assert_eq!(outcome, Outcome::Exception, "{tag}");
         assert_eq!(out.status.as_deref(), Some(status), "{tag}");
         assert_eq!(out.body_text(), body, "{tag}");
+        assert_eq!(out.aborted, aborted, "{tag}");
         assert!(
             py_repr("__import__('streaming').CLOSED").contains(&format!("'{tag}'")),
             "{tag} not closed"
@@ -303,11 +307,12 @@ fn write_callable_and_exc_info() {
     assert_eq!(out.writes, vec![b"written-".to_vec(), b"returned".to_vec()]);
     assert_eq!(info.body_bytes, 16);
 
-    // Headers already sent: start_response(…, exc_info) re-raises; the response just ends.
+    // Headers already sent: start_response(…, exc_info) re-raises; the response is aborted.
     let (outcome, _, out) = call(&mut app, get("/late-error", ""));
     assert_eq!(outcome, Outcome::Exception);
     assert_eq!(out.status.as_deref(), Some("200 OK"));
     assert_eq!(out.body_text(), "partial");
+    assert!(out.aborted);
 
     // Not sent yet: exc_info replaces status and headers.
     let (outcome, _, out) = call(&mut app, get("/early-error", ""));
@@ -318,6 +323,19 @@ fn write_callable_and_exc_info() {
         (None, Some("1"))
     );
     assert_eq!(out.body_text(), "replaced");
+}
+
+#[test]
+fn start_response_twice_without_exc_info_is_an_error() {
+    fixture();
+    let _serial = serial();
+    let mut app = worker();
+    // PEP 3333: the second call raises in the app, which does not catch it: a logged 500.
+    let (outcome, _, out) = call(&mut app, get("/twice", ""));
+    assert_eq!(outcome, Outcome::Exception);
+    assert_eq!(out.status.as_deref(), Some("500 Internal Server Error"));
+    assert!(out.header("X-First").is_none() && out.header("X-Second").is_none());
+    assert!(!out.body_text().contains("second status"));
 }
 
 #[test]

@@ -43,3 +43,10 @@ def no_start(environ, start_response):
 def empty(environ, start_response):
     start_response("204 No Content", [])
     return []
+
+
+def twice(environ, start_response):
+    """start_response twice without exc_info: PEP 3333 makes it an error."""
+    start_response("200 OK", [("X-First", "1")])
+    start_response("201 Created", [("X-Second", "1")])
+    return [b"second status"]
