@@ -573,6 +573,15 @@ impl Actor {
                 self.spawn_or_park();
             }
             Phase::Starting | Phase::Running | Phase::Reloading => {
+                // Tyrant mode: a file that the rules now refuse (made writable by others,
+                // given to root, linked) is not applied, and the running version, which
+                // runs as the owner it started as, keeps serving.
+                if self.shared.settings.tyrant
+                    && let Err(refusal) = crate::tyrant::read(&self.path, &self.shared.settings)
+                {
+                    self.keep_running(&refusal_text(refusal));
+                    return;
+                }
                 let policy =
                     match emperor_sys::spawn::read_config(&self.path, link::MAX_CONFIG as u64) {
                         Ok((bytes, _)) => on_change(&self.path, &bytes),
@@ -1031,33 +1040,29 @@ impl Actor {
         }
         let settings = self.shared.settings.clone();
         let read = if settings.tyrant {
-            crate::tyrant::read(&self.path, &settings).and_then(|(bytes, who)| {
-                if Some((who.uid, who.gid)) == self.running_as {
-                    Ok(bytes)
-                } else {
-                    Err(crate::tyrant::Refusal::Rule(format!(
-                        "now belongs to uid {} gid {}",
-                        who.uid, who.gid
-                    )))
-                }
-            })
+            match crate::tyrant::read(&self.path, &settings) {
+                Ok((bytes, who)) if Some((who.uid, who.gid)) == self.running_as => Ok(bytes),
+                Ok((_, who)) => Err(Owner::Changed(who.uid, who.gid)),
+                Err(refusal) => Err(Owner::Refused(refusal)),
+            }
         } else {
             emperor_sys::spawn::read_config(&self.path, link::MAX_CONFIG as u64)
                 .map(|(bytes, _)| bytes)
-                .map_err(crate::tyrant::Refusal::Read)
+                .map_err(|e| Owner::Refused(crate::tyrant::Refusal::Read(e)))
         };
         let bytes = match read {
             Ok(bytes) => bytes,
-            Err(e) => {
-                let why = match e {
-                    crate::tyrant::Refusal::Rule(m) => m,
-                    crate::tyrant::Refusal::Read(e) => e.to_string(),
-                };
+            Err(Owner::Changed(uid, gid)) => {
                 log(&format!(
-                    "[emperor] vassal {} asked for its config, but the file {why}: restarting it",
+                    "[emperor] vassal {} asked for its config, but the file now belongs to uid {uid} gid {gid}: restarting it as its new owner",
                     self.shown
                 ));
                 self.stop(false, AfterStop::Respawn);
+                return;
+            }
+            Err(Owner::Refused(refusal)) => {
+                // Nothing is sent: the vassal's reload gives up and it keeps serving.
+                self.keep_running(&refusal_text(refusal));
                 return;
             }
         };
@@ -1073,6 +1078,17 @@ impl Actor {
             }
             Err(e) => log(&format!("[emperor] vassal {}: {e}", self.shown)),
         }
+    }
+
+    /// A changed file that cannot be run: the running version keeps serving, and the reason
+    /// is logged and shown in the stats.
+    fn keep_running(&mut self, why: &str) {
+        let message = format!("the file {why}; the running version keeps serving");
+        log(&format!(
+            "[emperor] vassal {} changed, but {message}",
+            self.shown
+        ));
+        self.status().last_error = Some(message);
     }
 
     fn stop(&mut self, brutal: bool, after: AfterStop) {
@@ -1246,6 +1262,21 @@ impl Actor {
             self.backoff.as_secs_f64()
         ));
         self.set_phase(Phase::Backoff);
+    }
+}
+
+/// Why the bytes of a running tyrant vassal's file are not sent to it.
+enum Owner {
+    /// The file now belongs to another (acceptable) user: restart as that user.
+    Changed(u32, u32),
+    /// The file is refused or unreadable now.
+    Refused(crate::tyrant::Refusal),
+}
+
+fn refusal_text(refusal: crate::tyrant::Refusal) -> String {
+    match refusal {
+        crate::tyrant::Refusal::Rule(m) => m,
+        crate::tyrant::Refusal::Read(e) => e.to_string(),
     }
 }
 

@@ -24,6 +24,7 @@ pub mod link;
 pub mod listeners;
 pub mod log;
 pub mod master;
+pub mod reload_check;
 pub mod reqlog;
 pub mod scoreboard;
 pub mod static_files;

@@ -195,10 +195,13 @@ pub fn bind_all(
         }
     }
     if out.is_empty() {
-        return Err("no socket to serve on\n  hint: add `socket = 127.0.0.1:3031` (uwsgi protocol, for nginx `uwsgi_pass`) or `http-socket = :8000`".to_owned());
+        return Err(NO_SOCKET.to_owned());
     }
     Ok(out)
 }
+
+/// A config with no socket (and nothing inherited): it cannot serve.
+pub const NO_SOCKET: &str = "no socket to serve on\n  hint: add `socket = 127.0.0.1:3031` (uwsgi protocol, for nginx `uwsgi_pass`) or `http-socket = :8000`";
 
 fn nix_dup(fd: RawFd) -> Result<OwnedFd, String> {
     // `try_clone_to_owned` dups with close-on-exec.

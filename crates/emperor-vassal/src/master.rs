@@ -30,8 +30,8 @@
 //! | 5 | once per start, when the scoreboard first shows a worker in its accept loop |
 //! | 17 | once per start, when the scoreboard first counts a served request |
 //! | 26 | every `heartbeat` seconds while a worker lives |
-//! | report `reload-failed` | a reload refused: config errors (first error and its `file:line`) or no config in time |
-//! | report `needs-restart` | a reload's config changes the sockets or `uid`/`gid`: the old config keeps serving |
+//! | report `reload-failed` | a reload refused: config errors (first error and its `file:line`), no config in time, or a config that could not serve (no socket, another user, a socket a restart could not bind) |
+//! | report `needs-restart` | a reload's config changes the sockets or `uid`/`gid`, and a fresh start could serve it (`crate::reload_check`): the old config keeps serving until the emperor restarts the vassal |
 //!
 //! Byte 5 and 17 are noticed at the loop's tick, so they may come up to a second late. A
 //! write that fails or does not fit is treated as EOF of the link.
@@ -793,9 +793,23 @@ impl<R: Runtime> Master<R> {
             self.tell_report(Event::ReloadFailed, &message, origin);
             return;
         }
-        let restart = match &checked.typed {
-            Some(emperor_options::Typed::Vassal(new)) => restart_needed(&self.cfg, new),
-            _ => Some("the role: it is an emperor's configuration".to_owned()),
+        let verdict = match &checked.typed {
+            Some(emperor_options::Typed::Vassal(new)) => {
+                crate::reload_check::judge(&self.cfg, new, &checked.effective, &self.listeners)
+            }
+            _ => crate::reload_check::Verdict::Refuse {
+                message: "the new configuration is an emperor's: it cannot run as a vassal"
+                    .to_owned(),
+                origin: None,
+            },
+        };
+        let restart = match verdict {
+            crate::reload_check::Verdict::Reload => None,
+            crate::reload_check::Verdict::Restart(what) => Some(what),
+            crate::reload_check::Verdict::Refuse { message, origin } => {
+                self.refuse_reload(&message, origin);
+                return;
+            }
         };
         if let Some(what) = restart {
             let message = format!(
@@ -1860,36 +1874,6 @@ impl<R: Runtime> Master<R> {
             let _ = std::fs::remove_file(pidfile);
         }
     }
-}
-
-/// What a reload to `new` would change that only a restart applies: the socket set (a reload
-/// hands the listeners over by name) or the user and group (the master dropped privileges).
-fn restart_needed(old: &VassalConfig, new: &VassalConfig) -> Option<String> {
-    let sockets = |c: &VassalConfig| {
-        c.sockets
-            .iter()
-            .chain(&c.shared_sockets)
-            .map(|s| format!("{} = {}", s.option, s.name))
-            .collect::<std::collections::BTreeSet<String>>()
-    };
-    let (before, after) = (sockets(old), sockets(new));
-    if before != after {
-        let list = |set: &std::collections::BTreeSet<String>| {
-            set.iter()
-                .map(|s| format!("`{s}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        return Some(format!(
-            "the sockets (from {} to {})",
-            list(&before),
-            list(&after)
-        ));
-    }
-    if old.uid != new.uid || old.gid != new.gid {
-        return Some("the user or group (`uid`, `gid`)".to_owned());
-    }
-    None
 }
 
 /// A file's modification time, `None` when it does not exist.

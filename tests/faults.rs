@@ -1,0 +1,395 @@
+//! Faults under the Emperor: invalid edits, tenants that stop answering, permanent start
+//! errors, a second Emperor, hung reloads, shared socket directories and a killed Emperor.
+//! Each test is what an administrator does to a running Emperor (edit a file, `kill -STOP`,
+//! start a second one) and checks what they would look at: the app's answers, `emperor
+//! stats` and the log.
+//!
+//! As in `tests/emperor.rs`, the test process is a child subreaper, so anything an Emperor
+//! leaves behind ends up as the test's child, where [`assert_no_strays`] finds it.
+
+mod support;
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::{Proc, alive, free_port, wait_for};
+
+/// A running emperor over a fresh vassal directory.
+struct Emperor {
+    proc: Proc,
+    vassals: PathBuf,
+    stats: PathBuf,
+}
+
+impl Emperor {
+    /// Starts `emperor emperor.ini` with short timings (mercy 2 s, rescans every second).
+    fn start(extra: &str) -> Emperor {
+        nix::sys::prctl::set_child_subreaper(true).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let vassals = dir.path().join("vassals");
+        std::fs::create_dir(&vassals).unwrap();
+        let stats = dir.path().join("emperor-stats.sock");
+        for d in [dir.path(), vassals.as_path()] {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let ini = format!(
+            "[uwsgi]\nemperor = {}\nemperor-stats = {}\nemperor-freq = 1\nreload-mercy = 2\n\
+             emperor-throttle = 500\nemperor-max-throttle = 4000\nemperor-min-uptime = 1\n{extra}\n",
+            vassals.display(),
+            stats.display()
+        );
+        std::fs::write(dir.path().join("emperor.ini"), ini).unwrap();
+        let mut proc = Proc::start_in(dir, &["emperor.ini"], &[]);
+        proc.wait_unix(&stats);
+        Emperor {
+            proc,
+            vassals,
+            stats,
+        }
+    }
+
+    /// The emperor stats document, and how long it took to get it.
+    fn timed_stats(&self) -> (Value, Duration) {
+        let started = Instant::now();
+        let mut s = std::os::unix::net::UnixStream::connect(&self.stats).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).unwrap();
+        let doc =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("invalid JSON ({e}):\n{text}"));
+        (doc, started.elapsed())
+    }
+
+    fn stats(&self) -> Value {
+        self.timed_stats().0
+    }
+
+    fn vassal(&self, name: &str) -> Option<Value> {
+        self.stats()["vassals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == name)
+            .cloned()
+    }
+
+    fn wait_state(&self, name: &str, state: &str, limit: Duration) -> Value {
+        wait_for(limit, || self.vassal(name).filter(|v| v["state"] == state)).unwrap_or_else(|| {
+            panic!(
+                "vassal {name} never reached {state}: {:?}\n{}",
+                self.vassal(name),
+                self.proc.log()
+            )
+        })
+    }
+
+    /// Waits until `name`'s `last_error` contains `needle`; returns the entry.
+    fn wait_error(&self, name: &str, needle: &str, limit: Duration) -> Value {
+        wait_for(limit, || {
+            self.vassal(name)
+                .filter(|v| v["last_error"].as_str().is_some_and(|e| e.contains(needle)))
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "vassal {name} never reported {needle:?}: {:?}\n{}",
+                self.vassal(name),
+                self.proc.log()
+            )
+        })
+    }
+
+    fn write(&self, file: &str, text: &str) -> PathBuf {
+        let path = self.vassals.join(file);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// Stops the emperor (SIGTERM), checks it exits 0 and leaves nothing behind.
+    fn stop(mut self) -> String {
+        let code = self.proc.stop(Duration::from_secs(30));
+        assert_eq!(code, Some(0), "{}", self.proc.log());
+        assert_no_strays();
+        self.proc.log()
+    }
+}
+
+fn pid_of(v: &Value) -> i32 {
+    i32::try_from(v["pid"].as_i64().unwrap()).unwrap()
+}
+
+/// A vassal file serving `app` over HTTP on `port` with extra lines.
+fn vassal_ini(port: u16, app: &str, extra: &str) -> String {
+    format!(
+        "[uwsgi]\nhttp-socket = 127.0.0.1:{port}\nwsgi-file = {}\nprocesses = 1\n\
+         worker-reload-mercy = 2\n{extra}\n",
+        support::apps().join(app).display()
+    )
+}
+
+fn get(port: u16) -> Option<String> {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    std::io::Write::write_all(
+        &mut s,
+        b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    )
+    .ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    let (_, body) = out.split_once("\r\n\r\n")?;
+    out.starts_with("HTTP/1.1 200").then(|| body.to_owned())
+}
+
+fn wait_body(port: u16, needle: &str, limit: Duration) -> String {
+    wait_for(limit, || get(port).filter(|b| b.contains(needle))).unwrap_or_else(|| {
+        panic!(
+            "port {port} never answered {needle:?} (last: {:?})",
+            get(port)
+        )
+    })
+}
+
+fn live_children() -> Vec<(i32, String)> {
+    let me = i32::try_from(std::process::id()).unwrap();
+    support::child_pids(me)
+        .into_iter()
+        .filter(|pid| alive(*pid))
+        .map(|pid| {
+            let cmd = std::fs::read_to_string(format!("/proc/{pid}/cmdline"))
+                .unwrap_or_default()
+                .replace('\0', " ");
+            (pid, cmd)
+        })
+        .collect()
+}
+
+fn assert_no_strays() {
+    let left = wait_for(Duration::from_secs(10), || {
+        live_children().is_empty().then_some(())
+    });
+    if left.is_none() {
+        let strays = live_children();
+        for (pid, _) in &strays {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(*pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+        panic!("processes left behind: {strays:?}");
+    }
+}
+
+/// A message as users read it: no runs of padding spaces (a hint line starts with two).
+fn assert_tidy(message: &str) {
+    for line in message.lines() {
+        let line = line.strip_prefix("  hint: ").unwrap_or(line);
+        assert!(
+            !line.contains("  "),
+            "a run of spaces in the message: {message:?}"
+        );
+    }
+}
+
+// --- an invalid edit never takes a running app down -------------------------------------
+
+/// Each invalid edit the issue found taking the app down, applied to a running vassal: the
+/// running version keeps serving (same master), `emperor stats` shows the reason and the log
+/// says the edit was refused; a valid edit after each one is served. uWSGI 2.0.31's emperor
+/// loses the app on all of them ("The -s/--socket option is missing", respawned forever).
+#[test]
+fn invalid_edits_keep_the_running_version() {
+    let emperor = Emperor::start("");
+    let port = free_port();
+    let good = |version: usize| vassal_ini(port, "version.py", &format!("env = VERSION={version}"));
+    let path = emperor.write("app.ini", &good(1));
+    wait_body(port, "version=1", Duration::from_secs(20));
+    let master = pid_of(&emperor.wait_state("app", "running", Duration::from_secs(10)));
+    // A port someone else listens on: the restart a socket change needs could not bind it.
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let busy_port = busy.local_addr().unwrap().port();
+    let edits: Vec<(&str, String, String)> = vec![
+        ("a 0-byte file", String::new(), "empty".to_owned()),
+        (
+            "an unclosed `[uwsgi` header",
+            good(0).replacen("[uwsgi]", "[uwsgi", 1),
+            "no socket".to_owned(),
+        ),
+        (
+            "a renamed section",
+            good(0).replacen("[uwsgi]", "[uwsgi2]", 1),
+            "no socket".to_owned(),
+        ),
+        (
+            "the `http-socket` line deleted",
+            good(0)
+                .lines()
+                .filter(|l| !l.starts_with("http-socket"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            "no socket".to_owned(),
+        ),
+        (
+            "XML content in an .ini",
+            format!(
+                "<uwsgi>\n  <http-socket>127.0.0.1:{port}</http-socket>\n  <wsgi-file>{}</wsgi-file>\n</uwsgi>\n",
+                support::apps().join("version.py").display()
+            ),
+            "no socket".to_owned(),
+        ),
+        (
+            "a socket moved to a port in use",
+            vassal_ini(busy_port, "version.py", "env = VERSION=0"),
+            format!("127.0.0.1:{busy_port}"),
+        ),
+    ];
+    let mut serving = 1;
+    for (what, text, reason) in edits {
+        std::fs::write(&path, text).unwrap();
+        let v = emperor.wait_error("app", &reason, Duration::from_secs(20));
+        assert_eq!(v["state"], "running", "{what}: {v}");
+        assert_eq!(pid_of(&v), master, "{what}: the running master was kept");
+        let error = v["last_error"].as_str().unwrap();
+        assert_tidy(error);
+        let body = get(port).unwrap_or_else(|| panic!("{what}: the app is down"));
+        assert!(
+            body.contains(&format!("version={serving}")),
+            "{what}: {body}"
+        );
+        // The file fixed: served again, by the same master.
+        serving += 1;
+        std::fs::write(&path, good(serving)).unwrap();
+        let body = wait_body(port, &format!("version={serving}"), Duration::from_secs(20));
+        assert!(body.contains(&format!("master={master}")), "{what}: {body}");
+        // Settled (the emperor heard byte 5 again, which clears the error) before the next.
+        wait_for(Duration::from_secs(20), || {
+            emperor
+                .vassal("app")
+                .filter(|v| v["state"] == "running" && v["last_error"].is_null())
+        })
+        .unwrap_or_else(|| panic!("{what}: never settled\n{}", emperor.proc.log()));
+    }
+    drop(busy);
+    let log = emperor.stop();
+    assert!(
+        log.contains("refused its new config and keeps running the old one"),
+        "{log}"
+    );
+}
+
+/// A user's uid and primary gid.
+fn user(name: &str) -> Option<(u32, u32)> {
+    let u = nix::unistd::User::from_name(name).ok().flatten()?;
+    Some((u.uid.as_raw(), u.gid.as_raw()))
+}
+
+/// The test users of tyrant tests (`scripts/test` creates them); `None` when not root.
+fn tyrant_users() -> Option<((u32, u32), (u32, u32))> {
+    if !nix::unistd::Uid::effective().is_root() {
+        eprintln!("skipped: tyrant tests need root (CI runs them as root)");
+        return None;
+    }
+    let users = user("emperor-test").zip(user("emperor-test2"));
+    assert!(
+        users.is_some(),
+        "the test users emperor-test and emperor-test2 are missing: run scripts/test once"
+    );
+    users
+}
+
+fn chown(path: &Path, (uid, gid): (u32, u32)) {
+    std::os::unix::fs::lchown(path, Some(uid), Some(gid)).unwrap();
+}
+
+/// Tyrant mode: edits that a reload cannot apply and a restart would refuse (another `uid`,
+/// root, a port below 1024 for a vassal that never runs as root) keep the running version,
+/// with the reason in the stats; a socket change a restart can apply is applied, as the
+/// owner. uWSGI 2.0.31's tyrant emperor restarts the vassal into "cannot `setgid()` as
+/// non-root user" and respawns it forever.
+#[test]
+fn tyrant_edits_a_restart_could_not_apply_keep_the_running_version() {
+    let Some((alice, _)) = tyrant_users() else {
+        return;
+    };
+    let emperor = Emperor::start("emperor-tyrant = true");
+    let port = free_port();
+    let path = emperor.write("alice.ini", &vassal_ini(port, "whoami.py", ""));
+    chown(&path, alice);
+    let uid = format!("uid={}", alice.0);
+    wait_body(port, &uid, Duration::from_secs(20));
+    let master = pid_of(&emperor.wait_state("alice", "running", Duration::from_secs(10)));
+    let privileged = 81;
+    let edits = [
+        (
+            "`uid` of another user",
+            vassal_ini(port, "whoami.py", "uid = emperor-test2"),
+            "`uid` asks for uid",
+        ),
+        (
+            "`uid = 0`",
+            vassal_ini(port, "whoami.py", "uid = 0"),
+            "`uid` asks for uid 0",
+        ),
+        (
+            "a port below 1024",
+            vassal_ini(privileged, "whoami.py", ""),
+            "port 81 needs root",
+        ),
+    ];
+    for (i, (what, text, reason)) in edits.into_iter().enumerate() {
+        std::fs::write(&path, text).unwrap();
+        let v = emperor.wait_error("alice", reason, Duration::from_secs(20));
+        assert_eq!(v["state"], "running", "{what}: {v}");
+        assert_eq!(pid_of(&v), master, "{what}: the running master was kept");
+        assert_tidy(v["last_error"].as_str().unwrap());
+        let body = get(port).unwrap_or_else(|| panic!("{what}: the app is down"));
+        assert!(body.contains(&uid), "{what}: {body}");
+        // Fixed: reloaded (byte 5 again clears the error), same master.
+        std::fs::write(
+            &path,
+            vassal_ini(port, "whoami.py", &format!("env = FIX={i}")),
+        )
+        .unwrap();
+        wait_for(Duration::from_secs(20), || {
+            emperor
+                .vassal("alice")
+                .filter(|v| v["state"] == "running" && v["last_error"].is_null())
+        })
+        .unwrap_or_else(|| panic!("{what}: never settled\n{}", emperor.proc.log()));
+        assert_eq!(pid_of(&emperor.vassal("alice").unwrap()), master);
+    }
+    // The file made group-writable: refused by the rules, so not applied; alice's running
+    // version keeps serving. Fixed (`chmod go-w`), it reloads.
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::write(&path, vassal_ini(port, "whoami.py", "env = FIX=mode")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o664)).unwrap();
+        let v = emperor.wait_error("alice", "chmod go-w", Duration::from_secs(20));
+        assert_eq!(
+            (v["state"].as_str(), pid_of(&v)),
+            (Some("running"), master),
+            "{v}"
+        );
+        assert_tidy(v["last_error"].as_str().unwrap());
+        assert!(get(port).is_some_and(|b| b.contains(&uid)));
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        wait_for(Duration::from_secs(20), || {
+            emperor
+                .vassal("alice")
+                .filter(|v| v["state"] == "running" && v["last_error"].is_null())
+        })
+        .unwrap_or_else(|| panic!("chmod go-w: never settled\n{}", emperor.proc.log()));
+    }
+    // A socket change a restart can apply: restarted, as alice, on the new port.
+    let moved = free_port();
+    std::fs::write(&path, vassal_ini(moved, "whoami.py", "")).unwrap();
+    let body = wait_body(moved, &uid, Duration::from_secs(30));
+    assert!(!body.contains(&format!("ppid={master}")), "{body}");
+    let log = emperor.stop();
+    assert!(
+        log.contains("needs a restart to apply its new config"),
+        "{log}"
+    );
+}
