@@ -393,3 +393,80 @@ fn tyrant_edits_a_restart_could_not_apply_keep_the_running_version() {
         "{log}"
     );
 }
+
+// --- the Emperor is never blocked by a tenant --------------------------------------------
+
+/// The emperor stats document with a deadline: how long it took, `None` past `limit`.
+fn stats_within(emperor: &Emperor, limit: Duration) -> Option<(Value, Duration)> {
+    let started = Instant::now();
+    let mut s = std::os::unix::net::UnixStream::connect(&emperor.stats).ok()?;
+    s.set_read_timeout(Some(limit)).ok()?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).ok()?;
+    Some((serde_json::from_str(&text).ok()?, started.elapsed()))
+}
+
+/// A tenant whose master is stopped (`kill -STOP`), with an abstract stats socket whose
+/// small backlog fills up: the Emperor still answers its own stats at once, every time, and
+/// starts a newly dropped file as fast as ever. Before, the connect to `@name` was a blocking
+/// call on the Emperor's only thread: once the backlog was full, the Emperor froze.
+/// uWSGI 2.0.31's emperor does not read its vassals' stats, so it is not affected.
+#[test]
+fn a_stopped_tenant_never_blocks_the_emperor() {
+    let emperor = Emperor::start("");
+    let port = free_port();
+    let name = format!("emperor-test-stats-{}-{port}", std::process::id());
+    emperor.write(
+        "stuck.ini",
+        &vassal_ini(port, "version.py", &format!("stats = @{name}\nlisten = 2")),
+    );
+    wait_body(port, "version=", Duration::from_secs(20));
+    let v = wait_for(Duration::from_secs(20), || {
+        emperor
+            .vassal("stuck")
+            .filter(|v| v["state"] == "running" && !v["workers"].is_null())
+    })
+    .unwrap_or_else(|| panic!("no worker summary:\n{}", emperor.proc.log()));
+    let master = nix::unistd::Pid::from_raw(pid_of(&v));
+    nix::sys::signal::kill(master, nix::sys::signal::Signal::SIGSTOP).unwrap();
+    // More queries than the stopped master's backlog holds.
+    let mut slowest = Duration::ZERO;
+    for i in 0..8 {
+        let (doc, took) = stats_within(&emperor, Duration::from_secs(5)).unwrap_or_else(|| {
+            let _ = nix::sys::signal::kill(master, nix::sys::signal::Signal::SIGCONT);
+            panic!("emperor stats #{i} did not answer within 5 s")
+        });
+        slowest = slowest.max(took);
+        let stuck = doc["vassals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == "stuck")
+            .cloned()
+            .unwrap();
+        assert!(stuck["workers"].is_null(), "{stuck}");
+    }
+    // A new file is served as fast as usual meanwhile.
+    let port2 = free_port();
+    let dropped = Instant::now();
+    emperor.write(
+        "fresh.ini",
+        &vassal_ini(port2, "version.py", "env = VERSION=fresh"),
+    );
+    let fresh = wait_for(Duration::from_secs(10), || {
+        get(port2).filter(|b| b.contains("version=fresh"))
+    });
+    let took = dropped.elapsed();
+    nix::sys::signal::kill(master, nix::sys::signal::Signal::SIGCONT).unwrap();
+    assert!(fresh.is_some(), "the new vassal was not served within 10 s");
+    eprintln!("slowest stats answer {slowest:?}; new file served after {took:?}");
+    assert!(
+        slowest < Duration::from_secs(2),
+        "slowest stats answer {slowest:?}"
+    );
+    assert!(
+        took < Duration::from_secs(5),
+        "new file served after {took:?}"
+    );
+    emperor.stop();
+}

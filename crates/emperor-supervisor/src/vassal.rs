@@ -38,6 +38,9 @@ use crate::spawner::{Job, Spawner};
 
 /// How long a spawn or a reload may hold its concurrency permit without reaching byte 5.
 const PERMIT_HOLD: Duration = Duration::from_secs(30);
+/// The most config bytes kept for a vassal that does not read its config channel (a few
+/// frames of at most 64 KiB).
+const CONFIG_BACKLOG: usize = 4 * (link::MAX_CONFIG + 4);
 /// The mercy of a brutal stop.
 const BRUTAL_MERCY: Duration = Duration::from_secs(3);
 
@@ -276,6 +279,7 @@ pub fn start(path: PathBuf, seen: Seen, shared: Shared) -> Handle {
         pid: None,
         link: None,
         config: None,
+        config_out: Vec::new(),
         decoder: link::Decoder::new(),
         permit: None,
         permit_until: None,
@@ -329,8 +333,10 @@ struct Actor {
     want: Option<Want>,
     pid: Option<i32>,
     link: Option<UnixStream>,
-    /// The emperor's end of the config descriptor.
-    config: Option<StdUnixStream>,
+    /// The emperor's end of the config descriptor (non-blocking), and the framed bytes not
+    /// written to it yet: a vassal that does not read never blocks the emperor.
+    config: Option<UnixStream>,
+    config_out: Vec<u8>,
     decoder: link::Decoder,
     permit: Option<OwnedSemaphorePermit>,
     permit_until: Option<Instant>,
@@ -408,6 +414,17 @@ async fn read_link(link: &mut Option<UnixStream>, buf: &mut [u8]) -> std::io::Re
     }
 }
 
+async fn config_writable(config: Option<&UnixStream>) {
+    match config {
+        Some(c) => {
+            if c.writable().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+        None => std::future::pending().await,
+    }
+}
+
 async fn spawned(
     reply: &mut Option<oneshot::Receiver<std::io::Result<i32>>>,
 ) -> std::io::Result<i32> {
@@ -462,6 +479,9 @@ impl Actor {
                     }
                 }
                 () = sleep_until(deadline) => self.on_timer(),
+                () = config_writable(self.config.as_ref()), if !self.config_out.is_empty() => {
+                    self.flush_config();
+                }
                 () = connection_waiting(self.listening.as_ref()), if self.phase == Phase::OnDemand => {
                     log(&format!("[emperor] vassal {}: a connection is waiting, starting it", self.shown));
                     self.want = Some(Want::Spawn);
@@ -776,8 +796,7 @@ impl Actor {
         let result = (|| -> std::io::Result<(StdUnixStream, StdUnixStream, StdUnixStream, StdUnixStream)> {
             let (link_ours, link_theirs) = StdUnixStream::pair()?;
             let (config_ours, config_theirs) = StdUnixStream::pair()?;
-            config_ours.set_write_timeout(Some(Duration::from_secs(2)))?;
-            std::io::Write::write_all(&mut &config_ours, &framed)?;
+            config_ours.set_nonblocking(true)?;
             link_ours.set_nonblocking(true)?;
             Ok((link_ours, link_theirs, config_ours, config_theirs))
         })();
@@ -847,7 +866,15 @@ impl Actor {
             Ok(link) => self.link = Some(link),
             Err(e) => log(&format!("[emperor] vassal {}: link: {e}", self.shown)),
         }
-        self.config = Some(config_ours);
+        match UnixStream::from_std(config_ours) {
+            Ok(config) => self.config = Some(config),
+            Err(e) => log(&format!(
+                "[emperor] vassal {}: config channel: {e}",
+                self.shown
+            )),
+        }
+        self.config_out = framed;
+        self.flush_config();
         self.decoder = link::Decoder::new();
         self.spawn_reply = Some(reply_rx);
         self.set_phase(Phase::Starting);
@@ -894,6 +921,7 @@ impl Actor {
                 self.status().last_error = Some(format!("cannot start: {e}"));
                 self.link = None;
                 self.config = None;
+                self.config_out.clear();
                 self.release_permit();
                 if self.stop_requested {
                     self.finished = true;
@@ -1066,17 +1094,40 @@ impl Actor {
                 return;
             }
         };
-        let Some(config) = &self.config else { return };
         match link::frame_config(&bytes) {
-            Ok(framed) => {
-                if let Err(e) = std::io::Write::write_all(&mut &*config, &framed) {
+            Ok(framed) if self.config_out.len() + framed.len() <= CONFIG_BACKLOG => {
+                self.config_out.extend_from_slice(&framed);
+                self.flush_config();
+            }
+            Ok(_) => log(&format!(
+                "[emperor] vassal {}: it does not read its config channel; this request is not answered",
+                self.shown
+            )),
+            Err(e) => log(&format!("[emperor] vassal {}: {e}", self.shown)),
+        }
+    }
+
+    /// Writes what the config channel takes now; the rest waits for it to be writable.
+    fn flush_config(&mut self) {
+        while !self.config_out.is_empty() {
+            let Some(config) = &self.config else {
+                self.config_out.clear();
+                return;
+            };
+            match config.try_write(&self.config_out) {
+                Ok(n) => {
+                    self.config_out.drain(..n);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+                Err(e) => {
                     log(&format!(
                         "[emperor] vassal {}: cannot send its config: {e}",
                         self.shown
                     ));
+                    self.config_out.clear();
+                    return;
                 }
             }
-            Err(e) => log(&format!("[emperor] vassal {}: {e}", self.shown)),
         }
     }
 
@@ -1185,6 +1236,7 @@ impl Actor {
         let _ = emperor_sys::process::kill(-pid, SIGKILL);
         self.link = None;
         self.config = None;
+        self.config_out.clear();
         self.kill_at = None;
         self.last_heartbeat = None;
         self.release_permit();
