@@ -470,3 +470,98 @@ fn a_stopped_tenant_never_blocks_the_emperor() {
     );
     emperor.stop();
 }
+
+// --- one Emperor per stats socket and pidfile --------------------------------------------
+
+/// Starts an emperor from an ini naming `stats` and `pidfile` (and an empty vassal dir).
+fn start_raw(stats: &Path, pidfile: &Path) -> Proc {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("vassals")).unwrap();
+    std::fs::write(
+        dir.path().join("emperor.ini"),
+        format!(
+            "[uwsgi]\nemperor = vassals\nemperor-stats = {}\npidfile = {}\n",
+            stats.display(),
+            pidfile.display()
+        ),
+    )
+    .unwrap();
+    Proc::start_in(dir, &["emperor.ini"], &[])
+}
+
+/// Waits for `proc` to exit; its exit code.
+fn exit_code(proc: &mut Proc, limit: Duration) -> Option<i32> {
+    wait_for(limit, || proc.child.try_wait().ok().flatten())
+        .unwrap_or_else(|| panic!("still running after {limit:?}:\n{}", proc.log()))
+        .code()
+}
+
+/// A second Emperor over a live one's stats socket or pidfile refuses to start (it used to
+/// unlink the live socket and take over); after the first one is SIGKILLed, the stale socket
+/// and pidfile are taken over. uWSGI 2.0.31's emperor unlinks a UNIX stats socket in the way
+/// and overwrites the pidfile.
+#[test]
+fn one_emperor_per_stats_socket_and_pidfile() {
+    let emperor = Emperor::start("");
+    let shared = tempfile::tempdir().unwrap();
+    let pidfile = shared.path().join("emperor.pid");
+    // The first emperor's pidfile: written by a second instance in the same place below.
+    let mut first = start_raw(&shared.path().join("first.sock"), &pidfile);
+    first.wait_unix(&shared.path().join("first.sock"));
+    let first_pid = first.pid();
+    assert_eq!(
+        std::fs::read_to_string(&pidfile).unwrap().trim(),
+        first_pid.to_string()
+    );
+
+    // Same stats socket as the running `emperor`: refused, the live socket kept.
+    let mut second = start_raw(&emperor.stats, &shared.path().join("second.pid"));
+    assert_eq!(exit_code(&mut second, Duration::from_secs(10)), Some(1));
+    let log = second.log();
+    assert!(
+        log.contains(&format!(
+            "cannot bind the emperor stats socket `{}`",
+            emperor.stats.display()
+        )) && log.contains("another process listens"),
+        "{log}"
+    );
+    assert_tidy(&log);
+    assert!(
+        emperor.stats()["vassals"].is_array(),
+        "the first one still answers"
+    );
+    assert!(!shared.path().join("second.pid").exists());
+
+    // Same pidfile as `first`: refused, the pidfile untouched.
+    let mut third = start_raw(&shared.path().join("third.sock"), &pidfile);
+    assert_eq!(exit_code(&mut third, Duration::from_secs(10)), Some(1));
+    assert!(
+        third.log().contains(&format!(
+            "another emperor (pid {first_pid}) runs with the pidfile"
+        )),
+        "{}",
+        third.log()
+    );
+    assert_eq!(
+        std::fs::read_to_string(&pidfile).unwrap().trim(),
+        first_pid.to_string()
+    );
+    assert!(!shared.path().join("third.sock").exists());
+
+    // SIGKILLed: its socket file and pidfile stay behind, stale; a new one takes them over.
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(first_pid),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    let _ = first.child.wait();
+    assert!(shared.path().join("first.sock").exists());
+    let mut fourth = start_raw(&shared.path().join("first.sock"), &pidfile);
+    fourth.wait_unix(&shared.path().join("first.sock"));
+    assert_eq!(
+        std::fs::read_to_string(&pidfile).unwrap().trim(),
+        fourth.pid().to_string()
+    );
+    assert_eq!(fourth.stop(Duration::from_secs(20)), Some(0));
+    emperor.stop();
+}
