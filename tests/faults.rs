@@ -497,7 +497,7 @@ fn exit_code(proc: &mut Proc, limit: Duration) -> Option<i32> {
 }
 
 /// A second Emperor over a live one's stats socket or pidfile refuses to start (it used to
-/// unlink the live socket and take over); after the first one is SIGKILLed, the stale socket
+/// unlink the live socket and take over); after the first one is killed (SIGKILL), the stale socket
 /// and pidfile are taken over. uWSGI 2.0.31's emperor unlinks a UNIX stats socket in the way
 /// and overwrites the pidfile.
 #[test]
