@@ -565,3 +565,55 @@ fn one_emperor_per_stats_socket_and_pidfile() {
     assert_eq!(fourth.stop(Duration::from_secs(20)), Some(0));
     emperor.stop();
 }
+
+// --- reloads have a deadline -------------------------------------------------------------
+
+/// A reload whose new master hangs while importing the app (new code waiting on something
+/// that does not answer) is killed after `reload-mercy` (2 s here) with a log line, and
+/// started again; the app is served once the import can finish. Before, the vassal stayed
+/// `reloading` forever. uWSGI 2.0.31's emperor waits forever too.
+#[test]
+fn a_hung_reload_is_killed_after_reload_mercy_and_respawned() {
+    let emperor = Emperor::start("");
+    let port = free_port();
+    let hang = emperor.vassals.parent().unwrap().join("hang");
+    let ini = |version: u32| {
+        vassal_ini(
+            port,
+            "hang_on_import.py",
+            &format!(
+                "env = VERSION={version}\nenv = HANG_FILE={}",
+                hang.display()
+            ),
+        )
+    };
+    let path = emperor.write("app.ini", &ini(1));
+    wait_body(port, "version=1", Duration::from_secs(20));
+    let master = pid_of(&emperor.wait_state("app", "running", Duration::from_secs(10)));
+    std::fs::write(&hang, "").unwrap();
+    let edited = Instant::now();
+    std::fs::write(&path, ini(2)).unwrap();
+    emperor.wait_state("app", "reloading", Duration::from_secs(10));
+    let v = emperor.wait_error("app", "did not finish within 2 s", Duration::from_secs(20));
+    let took = edited.elapsed();
+    assert!(
+        took >= Duration::from_secs(2) && took < Duration::from_secs(10),
+        "killed after {took:?}: {v}"
+    );
+    assert!(
+        emperor
+            .proc
+            .log()
+            .contains("its reload did not finish within 2 s (`reload-mercy`)"),
+        "{}",
+        emperor.proc.log()
+    );
+    let gone = wait_for(Duration::from_secs(5), || (!alive(master)).then_some(()));
+    assert!(gone.is_some(), "the hung master {master} is still alive");
+    // Started again: served as soon as its import can finish.
+    std::fs::remove_file(&hang).unwrap();
+    let body = wait_body(port, "version=2", Duration::from_secs(20));
+    assert!(!body.contains(&format!("master={master}")), "{body}");
+    emperor.wait_state("app", "running", Duration::from_secs(10));
+    emperor.stop();
+}

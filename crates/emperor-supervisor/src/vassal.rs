@@ -286,6 +286,7 @@ pub fn start(path: PathBuf, seen: Seen, shared: Shared) -> Handle {
         backoff: Duration::ZERO,
         backoff_until: None,
         kill_at: None,
+        reload_until: None,
         after_stop: AfterStop::Finish,
         accepting_since: None,
         last_heartbeat: None,
@@ -343,6 +344,9 @@ struct Actor {
     backoff: Duration,
     backoff_until: Option<Instant>,
     kill_at: Option<Instant>,
+    /// A reload in progress must have the vassal accepting again by then (`reload-mercy`),
+    /// else it is killed and started again.
+    reload_until: Option<Instant>,
     after_stop: AfterStop,
     accepting_since: Option<Instant>,
     last_heartbeat: Option<Instant>,
@@ -455,6 +459,7 @@ impl Actor {
             let deadline = [
                 self.backoff_until,
                 self.kill_at,
+                self.reload_until,
                 self.permit_until,
                 self.heartbeat_deadline(),
             ]
@@ -734,6 +739,7 @@ impl Actor {
                 self.permit = Some(permit);
                 self.permit_until = Some(Instant::now() + PERMIT_HOLD);
                 self.send(ToVassal::Reload);
+                self.reload_until = Some(Instant::now() + self.shared.settings.mercy);
                 let mut s = self.status();
                 s.ready = false;
                 s.accepting = false;
@@ -999,6 +1005,7 @@ impl Actor {
                     self.accepting_since = Some(Instant::now());
                 }
                 self.release_permit();
+                self.reload_until = None;
                 if matches!(self.phase, Phase::Starting | Phase::Reloading) {
                     self.set_phase(Phase::Running);
                 }
@@ -1018,7 +1025,15 @@ impl Actor {
                 self.last_heartbeat = Some(Instant::now());
                 self.status().last_heartbeat = now;
             }
-            FromVassal::ConfigRequest => self.push_config(),
+            FromVassal::ConfigRequest => {
+                // A reload the vassal started itself (SIGHUP, `touch-reload`) has the same
+                // deadline as one the emperor asked for.
+                if self.phase == Phase::Running {
+                    self.reload_until = Some(Instant::now() + self.shared.settings.mercy);
+                    self.set_phase(Phase::Reloading);
+                }
+                self.push_config();
+            }
             FromVassal::VoluntaryShutdown => {
                 log(&format!("[emperor] vassal {} asked to stop", self.shown));
                 self.stop(false, AfterStop::Respawn);
@@ -1045,6 +1060,7 @@ impl Actor {
                         ));
                         self.status().last_error = Some(text);
                         self.release_permit();
+                        self.reload_until = None;
                         if self.phase == Phase::Reloading {
                             self.set_phase(Phase::Running);
                         }
@@ -1144,6 +1160,7 @@ impl Actor {
 
     fn stop(&mut self, brutal: bool, after: AfterStop) {
         self.want = None;
+        self.reload_until = None;
         self.release_permit();
         if after == AfterStop::Finish {
             self.stop_requested = true;
@@ -1186,6 +1203,27 @@ impl Actor {
 
     fn on_timer(&mut self) {
         let now = Instant::now();
+        if self.reload_until.is_some_and(|at| at <= now) {
+            self.reload_until = None;
+            if self.phase == Phase::Reloading
+                && let Some(pid) = self.pid
+            {
+                let message = format!(
+                    "its reload did not finish within {} s (`reload-mercy`): killed and started again",
+                    self.shared.settings.mercy.as_secs()
+                );
+                log(&format!(
+                    "[emperor] vassal {} (pid: {pid}): {message}",
+                    self.shown
+                ));
+                self.status().last_error = Some(message);
+                self.release_permit();
+                self.after_stop = AfterStop::Respawn;
+                self.set_phase(Phase::Stopping);
+                let _ = emperor_sys::process::kill(-pid, SIGKILL);
+                let _ = emperor_sys::process::kill(pid, SIGKILL);
+            }
+        }
         if self.backoff_until.is_some_and(|at| at <= now) {
             self.backoff_until = None;
             self.spawn_or_park();
@@ -1238,6 +1276,7 @@ impl Actor {
         self.config = None;
         self.config_out.clear();
         self.kill_at = None;
+        self.reload_until = None;
         self.last_heartbeat = None;
         self.release_permit();
         let healthy = self
