@@ -617,3 +617,104 @@ fn a_hung_reload_is_killed_after_reload_mercy_and_respawned() {
     emperor.wait_state("app", "running", Duration::from_secs(10));
     emperor.stop();
 }
+
+// --- permanent start errors are not retried forever --------------------------------------
+
+/// Waits until `name` is `bad-config` with `needle` in its error; checks it stays so (not
+/// respawned) for a while.
+fn assert_parked(emperor: &Emperor, name: &str, needle: &str) {
+    let v = emperor.wait_state(name, "bad-config", Duration::from_secs(20));
+    let error = v["last_error"].as_str().unwrap_or_default().to_owned();
+    assert!(error.contains(needle), "{name}: {error}");
+    assert_tidy(&error);
+    std::thread::sleep(Duration::from_secs(3));
+    let later = emperor.vassal(name).unwrap();
+    assert_eq!(later["state"], "bad-config", "{name}: {later}");
+    assert_eq!(
+        later["respawns"], v["respawns"],
+        "{name} was respawned: {later}"
+    );
+}
+
+/// A vassal that cannot start for a reason that does not go away by retrying (no socket, a
+/// port below 1024 once it is not root) is parked as `bad-config` with the message until its
+/// file changes; one whose port is taken (transient) keeps its backoff and starts once the
+/// port is free. uWSGI 2.0.31's emperor respawns all of them forever with its throttle.
+#[test]
+fn permanent_start_errors_are_parked_transient_ones_retried() {
+    let Some((alice, _)) = tyrant_users() else {
+        return;
+    };
+    let emperor = Emperor::start("");
+    emperor.write(
+        "nosocket.ini",
+        &format!(
+            "[uwsgi]\nwsgi-file = {}\n",
+            support::apps().join("version.py").display()
+        ),
+    );
+    assert_parked(&emperor, "nosocket", "no socket to serve on");
+    // Dropped to a user before binding, as uWSGI does: port 81 cannot be bound.
+    emperor.write(
+        "lowport.ini",
+        &vassal_ini(81, "version.py", "uid = emperor-test\ngid = emperor-test"),
+    );
+    assert_parked(&emperor, "lowport", "ports below 1024 need root");
+    // Fixed: the file changes, it starts.
+    let port = free_port();
+    emperor.write(
+        "lowport.ini",
+        &vassal_ini(port, "whoami.py", "uid = emperor-test\ngid = emperor-test"),
+    );
+    wait_body(port, &format!("uid={}", alice.0), Duration::from_secs(20));
+
+    // Transient: the port is taken; retried with backoff, started once it is free.
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let busy_port = busy.local_addr().unwrap().port();
+    emperor.write(
+        "busy.ini",
+        &vassal_ini(busy_port, "version.py", "env = VERSION=busy"),
+    );
+    let v = wait_for(Duration::from_secs(20), || {
+        emperor
+            .vassal("busy")
+            .filter(|v| v["attempts"].as_u64().unwrap_or(0) >= 2)
+    })
+    .unwrap_or_else(|| panic!("not retried:\n{}", emperor.proc.log()));
+    assert!(
+        v["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("in use")),
+        "{v}"
+    );
+    drop(busy);
+    wait_body(busy_port, "version=busy", Duration::from_secs(20));
+    emperor.stop();
+}
+
+/// Tyrant mode: a vassal never runs as root, so a port below 1024 and a `chown-socket` to
+/// another user fail at every start: parked as `bad-config` with the message.
+#[test]
+fn tyrant_permanent_start_errors_are_parked() {
+    let Some((alice, _)) = tyrant_users() else {
+        return;
+    };
+    let emperor = Emperor::start("emperor-tyrant = true");
+    let path = emperor.write("low.ini", &vassal_ini(81, "whoami.py", ""));
+    chown(&path, alice);
+    assert_parked(&emperor, "low", "ports below 1024 need root");
+    let sockets = emperor.vassals.parent().unwrap().join("alice-sockets");
+    std::fs::create_dir(&sockets).unwrap();
+    chown(&sockets, alice);
+    let path = emperor.write(
+        "chowned.ini",
+        &format!(
+            "[uwsgi]\nsocket = {}/app.sock\nchown-socket = emperor-test2\nwsgi-file = {}\n",
+            sockets.display(),
+            support::apps().join("whoami.py").display()
+        ),
+    );
+    chown(&path, alice);
+    assert_parked(&emperor, "chowned", "`chown-socket`");
+    emperor.stop();
+}

@@ -94,6 +94,9 @@ pub enum Event {
     NeedsRestart,
     /// The vassal refuses to run (tyrant mode rules); it exits 26 right after.
     Refused,
+    /// The vassal could not start for a reason that may pass (an address in use); it exits
+    /// right after and is retried with backoff.
+    StartFailed,
     /// Where the vassal's stats socket is (`message`), so the emperor can summarize its
     /// workers.
     Stats,
@@ -106,6 +109,7 @@ impl Event {
             Event::ReloadFailed => "reload-failed",
             Event::NeedsRestart => "needs-restart",
             Event::Refused => "refused",
+            Event::StartFailed => "start-failed",
             Event::Stats => "stats",
         }
     }
@@ -116,6 +120,7 @@ impl Event {
             Event::ReloadFailed,
             Event::NeedsRestart,
             Event::Refused,
+            Event::StartFailed,
             Event::Stats,
         ]
         .into_iter()

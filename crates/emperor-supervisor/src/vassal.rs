@@ -1065,7 +1065,7 @@ impl Actor {
                             self.set_phase(Phase::Running);
                         }
                     }
-                    Event::BadConfig | Event::Refused => {
+                    Event::BadConfig | Event::Refused | Event::StartFailed => {
                         log(&format!("[emperor] vassal {}: {text}", self.shown));
                         self.status().last_error = Some(text);
                     }

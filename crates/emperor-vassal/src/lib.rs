@@ -70,5 +70,34 @@ pub trait Runtime {
     }
 }
 
+/// Why a vassal could not start. A permanent error (no socket, a port below 1024 for a vassal
+/// that is not root, `chown-socket` that cannot be applied) will fail the same way at every
+/// attempt: under our emperor the vassal reports it as `bad-config` and exits 26, so it is not
+/// respawned until its file changes. Anything else (an address in use, a missing directory)
+/// may pass later, and is retried with backoff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartError {
+    pub message: String,
+    pub permanent: bool,
+}
+
+impl StartError {
+    pub fn permanent(message: impl Into<String>) -> StartError {
+        StartError {
+            message: message.into(),
+            permanent: true,
+        }
+    }
+}
+
+impl From<String> for StartError {
+    fn from(message: String) -> StartError {
+        StartError {
+            message,
+            permanent: false,
+        }
+    }
+}
+
 /// Exit code of a vassal whose app could not be loaded with `need-app` (uWSGI's 22).
 pub const EXIT_NO_APP: i32 = 22;

@@ -295,14 +295,28 @@ pub fn run<R: Runtime>(
     stats: Option<StatsConfig>,
     link: Option<EmperorLink>,
 ) -> i32 {
+    // To report a start that failed for good (the link moves into the master).
+    let reporter = link.as_ref().and_then(|l| l.try_clone().ok());
     match start(cfg, runtime, settings, options, stats, link) {
         Ok(mut master) => {
+            // Workers must never hold a copy of the link.
+            drop(reporter);
             master.announce_start();
             master.supervise()
         }
-        Err(message) => {
-            log::line(&format!("emperor: error: {message}"));
-            1
+        Err(e) => {
+            log::line(&format!("emperor: error: {}", e.message));
+            match reporter.filter(EmperorLink::ext) {
+                Some(r) if e.permanent => {
+                    let _ = r.report(Event::BadConfig, &e.message, None);
+                    emperor_proto::link::EXIT_DO_NOT_RESPAWN
+                }
+                Some(r) => {
+                    let _ = r.report(Event::StartFailed, &e.message, None);
+                    1
+                }
+                None => 1,
+            }
         }
     }
 }
@@ -314,7 +328,7 @@ fn start<R: Runtime>(
     options: MasterOptions,
     stats: Option<StatsConfig>,
     link: Option<EmperorLink>,
-) -> Result<Master<R>, String> {
+) -> Result<Master<R>, crate::StartError> {
     emperor_sys::signals::ignore_sigpipe();
     if let Some(link) = &link {
         log::line(&format!(
@@ -337,7 +351,7 @@ fn start<R: Runtime>(
     let drop_now = cfg.chown_socket.is_none();
     let dropping = ids.uid.is_some() || ids.gid.is_some();
     if dropping && drop_now {
-        drop_privileges(&cfg, &ids)?;
+        drop_privileges(&cfg, &ids).map_err(crate::StartError::permanent)?;
     }
     let mut all = listeners::bind_all(&cfg, &shared, inherited)?;
     // TCP_NODELAY and (unless `no-defer-accept`) TCP_DEFER_ACCEPT with `socket-timeout`
@@ -360,7 +374,7 @@ fn start<R: Runtime>(
         }
     }
     if dropping && !drop_now {
-        drop_privileges(&cfg, &ids)?;
+        drop_privileges(&cfg, &ids).map_err(crate::StartError::permanent)?;
     }
     if !dropping && emperor_sys::privileges::is_root() {
         log::line(
