@@ -718,3 +718,87 @@ fn tyrant_permanent_start_errors_are_parked() {
     assert_parked(&emperor, "chowned", "`chown-socket`");
     emperor.stop();
 }
+
+// --- shared socket directories -----------------------------------------------------------
+
+/// `curl --unix-socket PATH http://x/`: the body, or `None`.
+fn get_unix(path: &Path) -> Option<String> {
+    let out = std::process::Command::new("curl")
+        .args(["-sS", "--max-time", "5", "--unix-socket"])
+        .arg(path)
+        .arg("http://localhost/")
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Tyrant mode, a world-writable directory without the sticky bit: alice's vassal naming the
+/// socket bob's vassal serves never unlinks it (it used to replace bob's live socket with its
+/// own, as uWSGI 2.0.31 does); once bob's vassal is gone and its socket stale, alice still
+/// cannot replace a socket owned by bob. Each refusal is in the stats.
+#[test]
+fn tyrant_never_replaces_another_users_socket() {
+    use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+    let Some((alice, bob)) = tyrant_users() else {
+        return;
+    };
+    let emperor = Emperor::start("emperor-tyrant = true");
+    let shared = emperor.vassals.parent().unwrap().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let socket = shared.join("app.sock");
+    let ini = format!(
+        "[uwsgi]\nhttp-socket = {}\nwsgi-file = {}\nprocesses = 1\nworker-reload-mercy = 2\n",
+        socket.display(),
+        support::apps().join("whoami.py").display()
+    );
+    let bob_file = emperor.write("bob.ini", &ini);
+    chown(&bob_file, bob);
+    let bobs = format!("uid={}", bob.0);
+    wait_for(Duration::from_secs(20), || {
+        get_unix(&socket).filter(|b| b.contains(&bobs))
+    })
+    .unwrap_or_else(|| panic!("bob's vassal never served:\n{}", emperor.proc.log()));
+    let inode = std::fs::metadata(&socket).unwrap().ino();
+
+    let alice_file = emperor.write("alice.ini", &ini);
+    chown(&alice_file, alice);
+    // Alice cannot even connect to bob's socket (its mode), so whether it is live cannot be
+    // told: it is bob's, and that is enough.
+    let owned = format!("a socket owned by uid {} is in the way", bob.0);
+    let v = emperor.wait_error("alice", &owned, Duration::from_secs(20));
+    assert_tidy(v["last_error"].as_str().unwrap());
+    assert_eq!(
+        std::fs::metadata(&socket).unwrap().ino(),
+        inode,
+        "bob's socket was replaced"
+    );
+    assert!(get_unix(&socket).is_some_and(|b| b.contains(&bobs)));
+
+    // Bob's vassal goes; its socket stays behind (no `vacuum`), stale and bob's.
+    std::fs::remove_file(&bob_file).unwrap();
+    wait_for(Duration::from_secs(20), || {
+        emperor.vassal("bob").is_none().then_some(())
+    })
+    .unwrap_or_else(|| panic!("bob's vassal never stopped:\n{}", emperor.proc.log()));
+    let attempts = emperor.vassal("alice").unwrap()["attempts"]
+        .as_u64()
+        .unwrap();
+    let v = wait_for(Duration::from_secs(30), || {
+        emperor
+            .vassal("alice")
+            .filter(|v| v["attempts"].as_u64().unwrap() > attempts)
+    })
+    .unwrap_or_else(|| panic!("alice's vassal not retried:\n{}", emperor.proc.log()));
+    let error = v["last_error"].as_str().unwrap();
+    assert!(error.contains(&owned), "{error}");
+    let meta = std::fs::metadata(&socket).unwrap();
+    assert_eq!(
+        (meta.ino(), meta.uid()),
+        (inode, bob.0),
+        "bob's socket was replaced"
+    );
+    emperor.stop();
+}
