@@ -802,3 +802,64 @@ fn tyrant_never_replaces_another_users_socket() {
     );
     emperor.stop();
 }
+
+// --- a killed Emperor leaves nothing -----------------------------------------------------
+
+/// What `pid` runs (`/proc/PID/cmdline`, spaces between words).
+fn cmdline(pid: i32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/cmdline"))
+        .unwrap_or_default()
+        .replace('\0', " ")
+}
+
+/// `kill -9` of the Emperor: every master, worker and what the app left behind (a daemon in
+/// its own session started at import, a double-forked one from a request) is gone within
+/// 3 s. Before, the masters and workers went, but the daemons survived under pid 1. uWSGI
+/// 2.0.31's emperor leaves them too (and its vassals, without `emperor-use-clone`, linger
+/// until they notice the lost link).
+#[test]
+fn a_killed_emperor_leaves_nothing_not_even_daemonized_grandchildren() {
+    let mut emperor = Emperor::start("");
+    let port = free_port();
+    emperor.write(
+        "app.ini",
+        &vassal_ini(port, "grandchildren.py", "processes = 2"),
+    );
+    wait_body(port, "daemonized", Duration::from_secs(20));
+    let all = wait_for(Duration::from_secs(20), || {
+        let all = support::descendants(emperor.proc.pid());
+        let sleeps = all
+            .iter()
+            .filter(|p| cmdline(**p).starts_with("sleep "))
+            .count();
+        // The master, 2 workers, the import-time daemon and the request's.
+        (sleeps >= 2 && all.len() >= 5).then_some(all)
+    })
+    .unwrap_or_else(|| {
+        panic!(
+            "not everything started: {:?}",
+            support::descendants(emperor.proc.pid())
+                .iter()
+                .map(|p| cmdline(*p))
+                .collect::<Vec<_>>()
+        )
+    });
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(emperor.proc.pid()),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    let _ = emperor.proc.child.wait();
+    let gone = wait_for(Duration::from_secs(3), || {
+        all.iter().all(|p| !alive(*p)).then_some(())
+    });
+    assert!(
+        gone.is_some(),
+        "left 3 s after the emperor was killed: {:?}",
+        all.iter()
+            .filter(|p| alive(**p))
+            .map(|p| (p, cmdline(*p)))
+            .collect::<Vec<_>>()
+    );
+    assert_no_strays();
+}

@@ -20,6 +20,7 @@ use emperor_proto::app::App;
 use emperor_sys::process::Forked;
 
 pub mod daemons;
+pub mod lifeline;
 pub mod link;
 pub mod listeners;
 pub mod log;

@@ -171,7 +171,17 @@ struct Told {
 }
 
 const MASTER_SIGNALS: &[i32] = &[
-    SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD, SIGTTIN, SIGTTOU, SIGWINCH,
+    SIGHUP,
+    SIGTERM,
+    SIGINT,
+    SIGQUIT,
+    SIGUSR1,
+    SIGUSR2,
+    SIGCHLD,
+    SIGTTIN,
+    SIGTTOU,
+    SIGWINCH,
+    crate::lifeline::SIGNAL,
 ];
 
 /// What the master needs beyond the typed config: its name for process titles
@@ -340,6 +350,10 @@ fn start<R: Runtime>(
     // while the app loads is handled once the loop runs, instead of killing the master.
     let signals =
         SignalFd::new(MASTER_SIGNALS).map_err(|e| format!("failed to set up signals: {e}"))?;
+    if link.is_some() {
+        // A dead emperor takes the whole vassal along (`crate::lifeline`).
+        crate::lifeline::arm();
+    }
     if let Some(path) = &cfg.pidfile {
         std::fs::write(path, format!("{}\n", process::pid()))
             .map_err(|e| format!("failed to write pidfile `{}`: {e}", path.display()))?;
@@ -651,6 +665,7 @@ impl<R: Runtime> Master<R> {
             SIGHUP if self.phase == Phase::Running => self.reload(),
             SIGTERM | SIGINT | SIGQUIT => self.stop(signal != SIGTERM),
             SIGUSR1 => self.log_stats(),
+            crate::lifeline::SIGNAL => crate::lifeline::on_signal(),
             SIGUSR2 => self.log_requests(),
             SIGTTIN if self.phase == Phase::Running => {
                 if self.active < self.slots.len() {
@@ -1210,6 +1225,7 @@ impl<R: Runtime> Master<R> {
     /// The emperor is gone (EOF or an error on the link): stop gracefully, bounded by
     /// `worker-reload-mercy`, and exit. A vassal never outlives its emperor.
     fn lost_emperor(&mut self, why: &str) {
+        crate::lifeline::on_lost_link();
         self.link = None;
         self.pending_config = None;
         self.reload_config = None;
