@@ -1,5 +1,5 @@
 //! What a master under an emperor does when that emperor dies: it takes every process of its
-//! vassal with it, so a SIGKILLed Emperor leaves nothing behind.
+//! vassal with it, so an Emperor killed by SIGKILL leaves nothing behind.
 //!
 //! # Theory of operation
 //! The emperor's spawner starts each master with `PR_SET_PDEATHSIG(SIGKILL)`: the kernel
@@ -7,7 +7,7 @@
 //! same link to their master. But what a vassal *started* has no such link: a process an
 //! app spawned in its own session, a daemonized grandchild. The master is a child subreaper,
 //! so all of those are its children (their parents died, or they still are its children);
-//! killed by SIGKILL, the master could not do anything about them, and they would go to
+//! killed by SIGKILL itself, the master could not do anything about them, and they would go to
 //! pid 1.
 //!
 //! So once its signal handling is set up, the master asks for a signal it handles instead,
@@ -16,7 +16,7 @@
 //! process below it, reaps, and repeats until none is left (a grandchild killed makes its
 //! children the master's), then exits. That takes milliseconds.
 //!
-//! What is *not* covered: a master SIGKILLed at the same moment as its emperor (`kill -9
+//! What is *not* covered: a master killed by SIGKILL at the same moment as its emperor (`kill -9
 //! -1`, the OOM killer picking the master): its descendants then go to pid 1 (or the next
 //! subreaper). Under systemd every vassal process is in the service's cgroup, and
 //! `KillMode=mixed` kills what is left when the Emperor's main process is gone.
