@@ -97,6 +97,10 @@ pub enum Event {
     /// The vassal could not start for a reason that may pass (an address in use); it exits
     /// right after and is retried with backoff.
     StartFailed,
+    /// A reload was accepted and the workers are finishing their requests: `message` is how
+    /// many seconds that may take at most (`worker-reload-mercy`) before the master
+    /// re-executes, so the emperor's reload deadline starts after it.
+    Draining,
     /// Where the vassal's stats socket is (`message`), so the emperor can summarize its
     /// workers.
     Stats,
@@ -110,6 +114,7 @@ impl Event {
             Event::NeedsRestart => "needs-restart",
             Event::Refused => "refused",
             Event::StartFailed => "start-failed",
+            Event::Draining => "draining",
             Event::Stats => "stats",
         }
     }
@@ -121,6 +126,7 @@ impl Event {
             Event::NeedsRestart,
             Event::Refused,
             Event::StartFailed,
+            Event::Draining,
             Event::Stats,
         ]
         .into_iter()

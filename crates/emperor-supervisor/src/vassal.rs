@@ -17,6 +17,14 @@
 //! A vassal is healthy once it has sent byte 5 (a worker accepts) and stayed up for
 //! `emperor-min-uptime`; a healthy vassal that dies is respawned at once and its backoff
 //! starts over.
+//!
+//! A file change never stops a running vassal on the emperor's own judgement: the running
+//! master checks the new bytes (as its owner, after its drop) and answers `reload-failed`
+//! (it keeps serving) or `needs-restart` (only then is it stopped and started again). In
+//! tyrant mode a file that the rules now refuse is not even sent. A reload that does not
+//! end with byte 5 within `reload-mercy` is killed and started again; the clock starts when
+//! byte 1 is sent, and restarts after the workers' drain when the vassal says how long that
+//! may take (its `draining` report: `worker-reload-mercy`, which the vassal enforces itself).
 
 use std::os::fd::OwnedFd;
 use std::os::unix::net::UnixStream as StdUnixStream;
@@ -1045,6 +1053,17 @@ impl Actor {
                 };
                 match report.event {
                     Event::Stats => self.status().stats = Some(report.message),
+                    Event::Draining => {
+                        // The vassal bounds its own drain; the deadline covers what follows.
+                        let drain = report.message.trim().parse::<u64>().unwrap_or(0);
+                        if self.phase == Phase::Reloading {
+                            self.reload_until = Some(
+                                Instant::now()
+                                    + Duration::from_secs(drain)
+                                    + self.shared.settings.mercy,
+                            );
+                        }
+                    }
                     Event::NeedsRestart => {
                         log(&format!(
                             "[emperor] vassal {} needs a restart to apply its new config: {text}",
@@ -1209,7 +1228,7 @@ impl Actor {
                 && let Some(pid) = self.pid
             {
                 let message = format!(
-                    "its reload did not finish within {} s (`reload-mercy`): killed and started again",
+                    "its reload did not finish in time (`reload-mercy`: {} s, after the workers' own drain): killed and started again",
                     self.shared.settings.mercy.as_secs()
                 );
                 log(&format!(

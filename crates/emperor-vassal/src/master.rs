@@ -31,6 +31,7 @@
 //! | 17 | once per start, when the scoreboard first counts a served request |
 //! | 26 | every `heartbeat` seconds while a worker lives |
 //! | report `reload-failed` | a reload refused: config errors (first error and its `file:line`), no config in time, or a config that could not serve (no socket, another user, a socket a restart could not bind) |
+//! | report `draining` | a reload was accepted: the most seconds the workers may take to finish before the re-exec |
 //! | report `needs-restart` | a reload's config changes the sockets or `uid`/`gid`, and a fresh start could serve it (`crate::reload_check`): the old config keeps serving until the emperor restarts the vassal |
 //!
 //! Byte 5 and 17 are noticed at the loop's tick, so they may come up to a second late. A
@@ -867,6 +868,12 @@ impl<R: Runtime> Master<R> {
         log::line(
             "...gracefully reloading: workers finish their requests, then the master re-executes itself...",
         );
+        // The emperor's reload deadline starts once this drain is over.
+        let drain = self
+            .settings
+            .reload_mercy
+            .max(self.options.reload_mercy.unwrap_or_default());
+        self.tell_report(Event::Draining, &drain.as_secs().to_string(), None);
         let kill_at = Instant::now() + self.settings.reload_mercy;
         self.phase = Phase::Reloading { kill_at };
         for daemon in self.daemons.iter().filter(|d| !d.survives_reload()) {

@@ -274,3 +274,84 @@ fn bind_problem(
         SocketAddr::Shared(_) => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A vassal config from command-line words (`--http-socket X …`), checked like a start.
+    fn config(words: &[&str]) -> (VassalConfig, Effective) {
+        let mut args = vec!["emperor".to_owned()];
+        args.extend(words.iter().map(|w| (*w).to_owned()));
+        let mut ctx = emperor_options::Context::current();
+        ctx.env.clear();
+        let checked = emperor_options::from_command_line(&ctx, &args, emperor_options::Mode::Check);
+        match checked.typed {
+            Some(emperor_options::Typed::Vassal(cfg)) => (*cfg, checked.effective),
+            other => panic!("not a vassal config: {other:?} {:?}", checked.diagnostics),
+        }
+    }
+
+    fn judge_words(old: &[&str], new: &[&str]) -> Verdict {
+        let (old, _) = config(old);
+        let (new, eff) = config(new);
+        judge(&old, &new, &eff, &[])
+    }
+
+    #[test]
+    fn verdicts() {
+        let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let free_port = free.local_addr().unwrap().port();
+        drop(free);
+        let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let busy_port = busy.local_addr().unwrap().port();
+        let a = format!("127.0.0.1:{free_port}");
+        let old = ["--http-socket", a.as_str(), "--processes", "2"];
+        // The same sockets: a reload applies it.
+        assert_eq!(
+            judge_words(&old, &["--http-socket", &a, "--processes", "3"]),
+            Verdict::Reload
+        );
+        // No socket: refused, never a restart into "no socket to serve on".
+        if !net::is_listening_socket(0) {
+            assert!(matches!(
+                judge_words(&old, &["--processes", "3"]),
+                Verdict::Refuse { message, .. } if message.starts_with("no socket to serve on")
+            ));
+        }
+        // Moved to a free port: a restart, which could bind it.
+        let free_again = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let b = free_again.local_addr().unwrap().to_string();
+        drop(free_again);
+        assert!(matches!(
+            judge_words(&old, &["--http-socket", &b]),
+            Verdict::Restart(what) if what.contains(&b)
+        ));
+        // Moved to a port someone listens on: refused, with where it was asked for.
+        let c = format!("127.0.0.1:{busy_port}");
+        assert!(matches!(
+            judge_words(&old, &["--http-socket", &c]),
+            Verdict::Refuse { message, .. } if message.contains(&c) && message.contains("another process listens there")
+        ));
+        // A UNIX socket in a directory that does not exist.
+        assert!(matches!(
+            judge_words(&old, &["--socket", "/nonexistent-emperor-dir/app.sock"]),
+            Verdict::Refuse { message, .. } if message.contains("`/nonexistent-emperor-dir` does not exist")
+        ));
+        drop(busy);
+    }
+
+    #[test]
+    fn a_non_root_start_refuses_another_identity_and_low_ports() {
+        let (cfg, eff) = config(&["--http-socket", ":8000", "--uid", "0"]);
+        let (message, _) = foreign_identity(&cfg, &eff, (1000, 1000)).unwrap();
+        assert!(message.contains("`uid` asks for uid 0"), "{message}");
+        assert!(!message.contains("  "), "padding spaces: {message:?}");
+        assert_eq!(foreign_identity(&cfg, &eff, (0, 0)), None);
+        let (cfg, eff) = config(&["--http-socket", ":8000", "--uid", "1000"]);
+        assert_eq!(foreign_identity(&cfg, &eff, (1000, 1000)), None);
+        let spec = config(&["--http-socket", "127.0.0.1:80"]).0.sockets[0].clone();
+        let why = bind_problem(&spec, 1000, &[], &[]).unwrap();
+        assert!(why.contains("port 80 needs root"), "{why}");
+    }
+}
