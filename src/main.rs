@@ -207,6 +207,8 @@ fn vassal_of_emperor(args: &[String]) -> ExitCode {
         );
         return ExitCode::from(2);
     };
+    // Who a fresh start of this vassal runs as: a reload checks a new `uid` against it.
+    emperor_vassal::reload_check::record_start_ids();
     let link = match EmperorLink::from_env(true) {
         Ok(Some(link)) => link,
         Ok(None) => {
@@ -250,7 +252,11 @@ fn vassal_of_emperor(args: &[String]) -> ExitCode {
         return refuse(&first.message, origin);
     }
     if let Some(Typed::Vassal(cfg)) = &checked.typed
-        && let Some((message, origin)) = foreign_identity(cfg, &checked.effective)
+        && let Some((message, origin)) = emperor_vassal::reload_check::foreign_identity(
+            cfg,
+            &checked.effective,
+            emperor_vassal::reload_check::start_ids(),
+        )
     {
         eprintln!(
             "{}: error: {message}",
@@ -274,41 +280,6 @@ fn vassal_of_emperor(args: &[String]) -> ExitCode {
             refuse(message, Some(path.display().to_string()))
         }
     }
-}
-
-/// A vassal that does not run as root (tyrant mode) and whose config asks for another user or
-/// group: it cannot switch, and must not try (uWSGI loops on "cannot `setgid()` as non-root
-/// user", #1776). Returns the message and the option's origin.
-fn foreign_identity(
-    cfg: &emperor_options::VassalConfig,
-    eff: &emperor_options::Effective,
-) -> Option<(String, Option<String>)> {
-    if emperor_sys::privileges::is_root() {
-        return None;
-    }
-    let (uid, gid) = emperor_sys::privileges::current_ids();
-    let origin = |name: &str| eff.last(name).map(|i| i.origin.to_string());
-    let ids = match emperor_sys::privileges::resolve(cfg.uid.as_deref(), cfg.gid.as_deref()) {
-        Ok(ids) => ids,
-        Err(e) => return Some((e.to_string(), origin("uid").or_else(|| origin("gid")))),
-    };
-    if let Some(want) = ids.uid.filter(|u| *u != uid) {
-        return Some((
-            format!(
-                "`uid` asks for uid {want}, but this vassal runs as uid {uid} (in tyrant mode                  a vassal runs as its file's owner): remove `uid`, or `chown` the file to that                  user"
-            ),
-            origin("uid"),
-        ));
-    }
-    if let Some(want) = ids.gid.filter(|g| *g != gid && cfg.gid.is_some()) {
-        return Some((
-            format!(
-                "`gid` asks for gid {want}, but this vassal runs as gid {gid} (in tyrant mode                  a vassal runs as its file's group): remove `gid`, or `chgrp` the file"
-            ),
-            origin("gid"),
-        ));
-    }
-    None
 }
 
 /// The vassal command-line words for the emperor's layering options, in uWSGI's order.

@@ -233,3 +233,28 @@ fn unknown_options_are_refused_with_a_suggestion() {
         "{stderr}"
     );
 }
+
+/// A 0-byte (or blank) vassal file is an error: it would run nothing (it was "ok").
+#[test]
+fn an_empty_vassal_file_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in [
+        ("empty.ini", ""),
+        ("blank.json", " \n\n"),
+        ("empty.xml", ""),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let out = check(&[path.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{name}: {stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "{}: error: `{}` is empty",
+                path.display(),
+                path.display()
+            )),
+            "{name}: {stderr}"
+        );
+    }
+}

@@ -103,7 +103,10 @@ pub fn check_file(ctx: &Context, spec: &str) -> Checked {
         path: std::sync::Arc::from(std::path::Path::new(name)),
         line: 0,
     };
-    if format.is_none() {
+    let blank = std::fs::read(ctx.cwd.join(name)).is_ok_and(|bytes| is_blank(&bytes));
+    if blank && format.is_some() {
+        loader.diagnose(empty_file(origin, name));
+    } else if format.is_none() {
         loader.diagnose(
             Diagnostic::error(origin, format!("cannot tell the format of `{spec}`"))
                 .with_hint("config files end in `.ini`, `.xml`, `.json` or `.js`"),
@@ -112,6 +115,18 @@ pub fn check_file(ctx: &Context, spec: &str) -> Checked {
         loader.load_path(spec, format, &origin);
     }
     Checked::from_loader(loader, Mode::Check)
+}
+
+/// Whether a config file holds nothing but whitespace.
+fn is_blank(bytes: &[u8]) -> bool {
+    bytes.iter().all(u8::is_ascii_whitespace)
+}
+
+/// A top-level config file that is empty (a truncated file, an editor that saved nothing): an
+/// error, never "ok" (it would run nothing, or replace a running vassal with nothing).
+fn empty_file(origin: Origin, shown: &str) -> Diagnostic {
+    Diagnostic::error(origin, format!("`{shown}` is empty"))
+        .with_hint("a vassal file needs at least a socket and an app, e.g. `[uwsgi]`, `http-socket = :8000`, `wsgi-file = app.py`")
 }
 
 /// Reads a whole command line (`args[0]` is the program), after the `UWSGI_*` variables of
@@ -166,6 +181,7 @@ pub fn from_emperor(
             Diagnostic::error(origin, format!("YAML configs are not supported: `{shown}`"))
                 .with_hint("write the same options as an .ini file: `key: value` lines become `key = value` under `[uwsgi]`"),
         ),
+        Some(_) if is_blank(bytes) => loader.diagnose(empty_file(origin, &shown)),
         Some(format) => match load::decode_text(bytes.to_vec(), &shown) {
             Ok(text) => loader.load_text(&shown, &shown, path, None, format, &text, &origin),
             Err(message) => loader.diagnose(Diagnostic::error(origin, message)),

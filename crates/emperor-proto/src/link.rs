@@ -94,6 +94,13 @@ pub enum Event {
     NeedsRestart,
     /// The vassal refuses to run (tyrant mode rules); it exits 26 right after.
     Refused,
+    /// The vassal could not start for a reason that may pass (an address in use); it exits
+    /// right after and is retried with backoff.
+    StartFailed,
+    /// A reload was accepted and the workers are finishing their requests: `message` is how
+    /// many seconds that may take at most (`worker-reload-mercy`) before the master
+    /// re-executes, so the emperor's reload deadline starts after it.
+    Draining,
     /// Where the vassal's stats socket is (`message`), so the emperor can summarize its
     /// workers.
     Stats,
@@ -106,6 +113,8 @@ impl Event {
             Event::ReloadFailed => "reload-failed",
             Event::NeedsRestart => "needs-restart",
             Event::Refused => "refused",
+            Event::StartFailed => "start-failed",
+            Event::Draining => "draining",
             Event::Stats => "stats",
         }
     }
@@ -116,6 +125,8 @@ impl Event {
             Event::ReloadFailed,
             Event::NeedsRestart,
             Event::Refused,
+            Event::StartFailed,
+            Event::Draining,
             Event::Stats,
         ]
         .into_iter()

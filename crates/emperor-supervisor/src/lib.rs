@@ -174,14 +174,26 @@ impl Emperor {
             .iter()
             .map(|m| Monitor::parse(m, &settings.cwd))
             .collect();
-        if let Some(path) = &settings.pidfile {
-            std::fs::write(path, format!("{}\n", std::process::id()))
-                .map_err(|e| format!("cannot write the pidfile `{}`: {e}", path.display()))?;
+        // One Emperor per pidfile and stats socket: a live owner of either is never taken
+        // over (the stats socket is bound first: a live one is refused, a stale one
+        // replaced), and the pidfile is written only once both are ours.
+        if let Some(path) = &settings.pidfile
+            && let Some(pid) = live_pidfile(path)
+        {
+            return Err(format!(
+                "another emperor (pid {pid}) runs with the pidfile `{}`\n  hint: stop it first (`emperor --stop {}`), or give this one its own `pidfile`",
+                path.display(),
+                path.display()
+            ));
         }
         let stats = match &settings.stats {
             Some(addr) => Some(bind_stats(addr, settings.chmod_socket)?),
             None => None,
         };
+        if let Some(path) = &settings.pidfile {
+            std::fs::write(path, format!("{}\n", std::process::id()))
+                .map_err(|e| format!("cannot write the pidfile `{}`: {e}", path.display()))?;
+        }
         if settings.uid.is_some() || settings.gid.is_some() {
             let ids =
                 emperor_sys::privileges::resolve(settings.uid.as_deref(), settings.gid.as_deref())
@@ -757,8 +769,33 @@ pub(crate) fn bind_address(
     Ok(Bound::Unix(fd, Some(path)))
 }
 
+/// The pid in `path` when it names a live process that looks like an emperor (ours or
+/// uWSGI's: a pid reused by an unrelated program since is stale).
+fn live_pidfile(path: &std::path::Path) -> Option<i32> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let pid: i32 = text.trim().parse().ok()?;
+    // `/proc`, not `kill(pid, 0)`: another user's live emperor answers EPERM to that.
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let zombie = stat
+        .rsplit_once(") ")
+        .is_none_or(|(_, rest)| rest.starts_with('Z'));
+    if pid <= 0 || pid == emperor_sys::process::pid() || zombie {
+        return None;
+    }
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let cmdline = String::from_utf8_lossy(&cmdline);
+    (cmdline.contains("emperor") || cmdline.contains("uwsgi")).then_some(pid)
+}
+
 fn bind_stats(addr: &str, chmod: Option<u32>) -> Result<StatsListener, String> {
-    let fail = |e: std::io::Error| format!("cannot bind the emperor stats socket `{addr}`: {e}");
+    let fail = |e: std::io::Error| {
+        let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
+            "\n  hint: another emperor serves its stats there: stop it first, or give this one its own `emperor-stats`"
+        } else {
+            ""
+        };
+        format!("cannot bind the emperor stats socket `{addr}`: {e}{hint}")
+    };
     let listener = match bind_address(addr, 128, chmod).map_err(fail)? {
         Bound::Tcp(fd) => {
             let std = std::net::TcpListener::from(fd);

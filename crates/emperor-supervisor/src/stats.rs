@@ -52,34 +52,28 @@ impl Workers {
     }
 }
 
-/// Reads a vassal's stats socket (`host:port`, `/path` or `@abstract`).
+/// Reads a vassal's stats socket (`host:port`, `/path` or `@abstract`). Nothing here can
+/// block the emperor's thread: a UNIX connect is non-blocking (a stopped master's full
+/// backlog is an error at once, not a wait), and the whole exchange has a deadline.
 pub async fn query_vassal(address: &str) -> Option<Workers> {
     let read = async {
         let mut buf = Vec::new();
-        if let Some(name) = address.strip_prefix('@') {
-            let addr = <std::os::unix::net::SocketAddr as std::os::linux::net::SocketAddrExt>::from_abstract_name(name.as_bytes()).ok()?;
-            let std = std::os::unix::net::UnixStream::connect_addr(&addr).ok()?;
-            std.set_nonblocking(true).ok()?;
+        if address.starts_with('@') || !address.contains(':') || address.starts_with('/') {
+            let fd = emperor_sys::net::connect_unix_nonblocking(address).ok()?;
+            let std = std::os::unix::net::UnixStream::from(fd);
             let mut s = tokio::net::UnixStream::from_std(std).ok()?;
             (&mut s)
                 .take(VASSAL_STATS_MAX)
                 .read_to_end(&mut buf)
                 .await
                 .ok()?;
-        } else if address.contains(':') && !address.starts_with('/') {
+        } else {
             let target = if address.starts_with(':') {
                 format!("127.0.0.1{address}")
             } else {
                 address.to_owned()
             };
             let mut s = tokio::net::TcpStream::connect(target).await.ok()?;
-            (&mut s)
-                .take(VASSAL_STATS_MAX)
-                .read_to_end(&mut buf)
-                .await
-                .ok()?;
-        } else {
-            let mut s = tokio::net::UnixStream::connect(address).await.ok()?;
             (&mut s)
                 .take(VASSAL_STATS_MAX)
                 .read_to_end(&mut buf)

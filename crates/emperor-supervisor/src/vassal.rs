@@ -17,6 +17,14 @@
 //! A vassal is healthy once it has sent byte 5 (a worker accepts) and stayed up for
 //! `emperor-min-uptime`; a healthy vassal that dies is respawned at once and its backoff
 //! starts over.
+//!
+//! A file change never stops a running vassal on the emperor's own judgement: the running
+//! master checks the new bytes (as its owner, after its drop) and answers `reload-failed`
+//! (it keeps serving) or `needs-restart` (only then is it stopped and started again). In
+//! tyrant mode a file that the rules now refuse is not even sent. A reload that does not
+//! end with byte 5 within `reload-mercy` is killed and started again; the clock starts when
+//! byte 1 is sent, and restarts after the workers' drain when the vassal says how long that
+//! may take (its `draining` report: `worker-reload-mercy`, which the vassal enforces itself).
 
 use std::os::fd::OwnedFd;
 use std::os::unix::net::UnixStream as StdUnixStream;
@@ -38,6 +46,9 @@ use crate::spawner::{Job, Spawner};
 
 /// How long a spawn or a reload may hold its concurrency permit without reaching byte 5.
 const PERMIT_HOLD: Duration = Duration::from_secs(30);
+/// The most config bytes kept for a vassal that does not read its config channel (a few
+/// frames of at most 64 KiB).
+const CONFIG_BACKLOG: usize = 4 * (link::MAX_CONFIG + 4);
 /// The mercy of a brutal stop.
 const BRUTAL_MERCY: Duration = Duration::from_secs(3);
 
@@ -276,12 +287,14 @@ pub fn start(path: PathBuf, seen: Seen, shared: Shared) -> Handle {
         pid: None,
         link: None,
         config: None,
+        config_out: Vec::new(),
         decoder: link::Decoder::new(),
         permit: None,
         permit_until: None,
         backoff: Duration::ZERO,
         backoff_until: None,
         kill_at: None,
+        reload_until: None,
         after_stop: AfterStop::Finish,
         accepting_since: None,
         last_heartbeat: None,
@@ -329,14 +342,19 @@ struct Actor {
     want: Option<Want>,
     pid: Option<i32>,
     link: Option<UnixStream>,
-    /// The emperor's end of the config descriptor.
-    config: Option<StdUnixStream>,
+    /// The emperor's end of the config descriptor (non-blocking), and the framed bytes not
+    /// written to it yet: a vassal that does not read never blocks the emperor.
+    config: Option<UnixStream>,
+    config_out: Vec<u8>,
     decoder: link::Decoder,
     permit: Option<OwnedSemaphorePermit>,
     permit_until: Option<Instant>,
     backoff: Duration,
     backoff_until: Option<Instant>,
     kill_at: Option<Instant>,
+    /// A reload in progress must have the vassal accepting again by then (`reload-mercy`),
+    /// else it is killed and started again.
+    reload_until: Option<Instant>,
     after_stop: AfterStop,
     accepting_since: Option<Instant>,
     last_heartbeat: Option<Instant>,
@@ -408,6 +426,17 @@ async fn read_link(link: &mut Option<UnixStream>, buf: &mut [u8]) -> std::io::Re
     }
 }
 
+async fn config_writable(config: Option<&UnixStream>) {
+    match config {
+        Some(c) => {
+            if c.writable().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+        None => std::future::pending().await,
+    }
+}
+
 async fn spawned(
     reply: &mut Option<oneshot::Receiver<std::io::Result<i32>>>,
 ) -> std::io::Result<i32> {
@@ -438,6 +467,7 @@ impl Actor {
             let deadline = [
                 self.backoff_until,
                 self.kill_at,
+                self.reload_until,
                 self.permit_until,
                 self.heartbeat_deadline(),
             ]
@@ -462,6 +492,9 @@ impl Actor {
                     }
                 }
                 () = sleep_until(deadline) => self.on_timer(),
+                () = config_writable(self.config.as_ref()), if !self.config_out.is_empty() => {
+                    self.flush_config();
+                }
                 () = connection_waiting(self.listening.as_ref()), if self.phase == Phase::OnDemand => {
                     log(&format!("[emperor] vassal {}: a connection is waiting, starting it", self.shown));
                     self.want = Some(Want::Spawn);
@@ -573,6 +606,15 @@ impl Actor {
                 self.spawn_or_park();
             }
             Phase::Starting | Phase::Running | Phase::Reloading => {
+                // Tyrant mode: a file that the rules now refuse (made writable by others,
+                // given to root, linked) is not applied, and the running version, which
+                // runs as the owner it started as, keeps serving.
+                if self.shared.settings.tyrant
+                    && let Err(refusal) = crate::tyrant::read(&self.path, &self.shared.settings)
+                {
+                    self.keep_running(&refusal_text(refusal));
+                    return;
+                }
                 let policy =
                     match emperor_sys::spawn::read_config(&self.path, link::MAX_CONFIG as u64) {
                         Ok((bytes, _)) => on_change(&self.path, &bytes),
@@ -705,6 +747,7 @@ impl Actor {
                 self.permit = Some(permit);
                 self.permit_until = Some(Instant::now() + PERMIT_HOLD);
                 self.send(ToVassal::Reload);
+                self.reload_until = Some(Instant::now() + self.shared.settings.mercy);
                 let mut s = self.status();
                 s.ready = false;
                 s.accepting = false;
@@ -767,8 +810,7 @@ impl Actor {
         let result = (|| -> std::io::Result<(StdUnixStream, StdUnixStream, StdUnixStream, StdUnixStream)> {
             let (link_ours, link_theirs) = StdUnixStream::pair()?;
             let (config_ours, config_theirs) = StdUnixStream::pair()?;
-            config_ours.set_write_timeout(Some(Duration::from_secs(2)))?;
-            std::io::Write::write_all(&mut &config_ours, &framed)?;
+            config_ours.set_nonblocking(true)?;
             link_ours.set_nonblocking(true)?;
             Ok((link_ours, link_theirs, config_ours, config_theirs))
         })();
@@ -838,7 +880,15 @@ impl Actor {
             Ok(link) => self.link = Some(link),
             Err(e) => log(&format!("[emperor] vassal {}: link: {e}", self.shown)),
         }
-        self.config = Some(config_ours);
+        match UnixStream::from_std(config_ours) {
+            Ok(config) => self.config = Some(config),
+            Err(e) => log(&format!(
+                "[emperor] vassal {}: config channel: {e}",
+                self.shown
+            )),
+        }
+        self.config_out = framed;
+        self.flush_config();
         self.decoder = link::Decoder::new();
         self.spawn_reply = Some(reply_rx);
         self.set_phase(Phase::Starting);
@@ -885,6 +935,7 @@ impl Actor {
                 self.status().last_error = Some(format!("cannot start: {e}"));
                 self.link = None;
                 self.config = None;
+                self.config_out.clear();
                 self.release_permit();
                 if self.stop_requested {
                     self.finished = true;
@@ -962,6 +1013,7 @@ impl Actor {
                     self.accepting_since = Some(Instant::now());
                 }
                 self.release_permit();
+                self.reload_until = None;
                 if matches!(self.phase, Phase::Starting | Phase::Reloading) {
                     self.set_phase(Phase::Running);
                 }
@@ -981,7 +1033,15 @@ impl Actor {
                 self.last_heartbeat = Some(Instant::now());
                 self.status().last_heartbeat = now;
             }
-            FromVassal::ConfigRequest => self.push_config(),
+            FromVassal::ConfigRequest => {
+                // A reload the vassal started itself (SIGHUP, `touch-reload`) has the same
+                // deadline as one the emperor asked for.
+                if self.phase == Phase::Running {
+                    self.reload_until = Some(Instant::now() + self.shared.settings.mercy);
+                    self.set_phase(Phase::Reloading);
+                }
+                self.push_config();
+            }
             FromVassal::VoluntaryShutdown => {
                 log(&format!("[emperor] vassal {} asked to stop", self.shown));
                 self.stop(false, AfterStop::Respawn);
@@ -993,6 +1053,17 @@ impl Actor {
                 };
                 match report.event {
                     Event::Stats => self.status().stats = Some(report.message),
+                    Event::Draining => {
+                        // The vassal bounds its own drain; the deadline covers what follows.
+                        let drain = report.message.trim().parse::<u64>().unwrap_or(0);
+                        if self.phase == Phase::Reloading {
+                            self.reload_until = Some(
+                                Instant::now()
+                                    + Duration::from_secs(drain)
+                                    + self.shared.settings.mercy,
+                            );
+                        }
+                    }
                     Event::NeedsRestart => {
                         log(&format!(
                             "[emperor] vassal {} needs a restart to apply its new config: {text}",
@@ -1008,11 +1079,12 @@ impl Actor {
                         ));
                         self.status().last_error = Some(text);
                         self.release_permit();
+                        self.reload_until = None;
                         if self.phase == Phase::Reloading {
                             self.set_phase(Phase::Running);
                         }
                     }
-                    Event::BadConfig | Event::Refused => {
+                    Event::BadConfig | Event::Refused | Event::StartFailed => {
                         log(&format!("[emperor] vassal {}: {text}", self.shown));
                         self.status().last_error = Some(text);
                     }
@@ -1031,52 +1103,83 @@ impl Actor {
         }
         let settings = self.shared.settings.clone();
         let read = if settings.tyrant {
-            crate::tyrant::read(&self.path, &settings).and_then(|(bytes, who)| {
-                if Some((who.uid, who.gid)) == self.running_as {
-                    Ok(bytes)
-                } else {
-                    Err(crate::tyrant::Refusal::Rule(format!(
-                        "now belongs to uid {} gid {}",
-                        who.uid, who.gid
-                    )))
-                }
-            })
+            match crate::tyrant::read(&self.path, &settings) {
+                Ok((bytes, who)) if Some((who.uid, who.gid)) == self.running_as => Ok(bytes),
+                Ok((_, who)) => Err(Owner::Changed(who.uid, who.gid)),
+                Err(refusal) => Err(Owner::Refused(refusal)),
+            }
         } else {
             emperor_sys::spawn::read_config(&self.path, link::MAX_CONFIG as u64)
                 .map(|(bytes, _)| bytes)
-                .map_err(crate::tyrant::Refusal::Read)
+                .map_err(|e| Owner::Refused(crate::tyrant::Refusal::Read(e)))
         };
         let bytes = match read {
             Ok(bytes) => bytes,
-            Err(e) => {
-                let why = match e {
-                    crate::tyrant::Refusal::Rule(m) => m,
-                    crate::tyrant::Refusal::Read(e) => e.to_string(),
-                };
+            Err(Owner::Changed(uid, gid)) => {
                 log(&format!(
-                    "[emperor] vassal {} asked for its config, but the file {why}: restarting it",
+                    "[emperor] vassal {} asked for its config, but the file now belongs to uid {uid} gid {gid}: restarting it as its new owner",
                     self.shown
                 ));
                 self.stop(false, AfterStop::Respawn);
                 return;
             }
-        };
-        let Some(config) = &self.config else { return };
-        match link::frame_config(&bytes) {
-            Ok(framed) => {
-                if let Err(e) = std::io::Write::write_all(&mut &*config, &framed) {
-                    log(&format!(
-                        "[emperor] vassal {}: cannot send its config: {e}",
-                        self.shown
-                    ));
-                }
+            Err(Owner::Refused(refusal)) => {
+                // Nothing is sent: the vassal's reload gives up and it keeps serving.
+                self.keep_running(&refusal_text(refusal));
+                return;
             }
+        };
+        match link::frame_config(&bytes) {
+            Ok(framed) if self.config_out.len() + framed.len() <= CONFIG_BACKLOG => {
+                self.config_out.extend_from_slice(&framed);
+                self.flush_config();
+            }
+            Ok(_) => log(&format!(
+                "[emperor] vassal {}: it does not read its config channel; this request is not answered",
+                self.shown
+            )),
             Err(e) => log(&format!("[emperor] vassal {}: {e}", self.shown)),
         }
     }
 
+    /// Writes what the config channel takes now; the rest waits for it to be writable.
+    fn flush_config(&mut self) {
+        while !self.config_out.is_empty() {
+            let Some(config) = &self.config else {
+                self.config_out.clear();
+                return;
+            };
+            match config.try_write(&self.config_out) {
+                Ok(n) => {
+                    self.config_out.drain(..n);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+                Err(e) => {
+                    log(&format!(
+                        "[emperor] vassal {}: cannot send its config: {e}",
+                        self.shown
+                    ));
+                    self.config_out.clear();
+                    return;
+                }
+            }
+        }
+    }
+
+    /// A changed file that cannot be run: the running version keeps serving, and the reason
+    /// is logged and shown in the stats.
+    fn keep_running(&mut self, why: &str) {
+        let message = format!("the file {why}; the running version keeps serving");
+        log(&format!(
+            "[emperor] vassal {} changed, but {message}",
+            self.shown
+        ));
+        self.status().last_error = Some(message);
+    }
+
     fn stop(&mut self, brutal: bool, after: AfterStop) {
         self.want = None;
+        self.reload_until = None;
         self.release_permit();
         if after == AfterStop::Finish {
             self.stop_requested = true;
@@ -1119,6 +1222,27 @@ impl Actor {
 
     fn on_timer(&mut self) {
         let now = Instant::now();
+        if self.reload_until.is_some_and(|at| at <= now) {
+            self.reload_until = None;
+            if self.phase == Phase::Reloading
+                && let Some(pid) = self.pid
+            {
+                let message = format!(
+                    "its reload did not finish in time (`reload-mercy`: {} s, after the workers' own drain): killed and started again",
+                    self.shared.settings.mercy.as_secs()
+                );
+                log(&format!(
+                    "[emperor] vassal {} (pid: {pid}): {message}",
+                    self.shown
+                ));
+                self.status().last_error = Some(message);
+                self.release_permit();
+                self.after_stop = AfterStop::Respawn;
+                self.set_phase(Phase::Stopping);
+                let _ = emperor_sys::process::kill(-pid, SIGKILL);
+                let _ = emperor_sys::process::kill(pid, SIGKILL);
+            }
+        }
         if self.backoff_until.is_some_and(|at| at <= now) {
             self.backoff_until = None;
             self.spawn_or_park();
@@ -1169,7 +1293,9 @@ impl Actor {
         let _ = emperor_sys::process::kill(-pid, SIGKILL);
         self.link = None;
         self.config = None;
+        self.config_out.clear();
         self.kill_at = None;
+        self.reload_until = None;
         self.last_heartbeat = None;
         self.release_permit();
         let healthy = self
@@ -1246,6 +1372,21 @@ impl Actor {
             self.backoff.as_secs_f64()
         ));
         self.set_phase(Phase::Backoff);
+    }
+}
+
+/// Why the bytes of a running tyrant vassal's file are not sent to it.
+enum Owner {
+    /// The file now belongs to another (acceptable) user: restart as that user.
+    Changed(u32, u32),
+    /// The file is refused or unreadable now.
+    Refused(crate::tyrant::Refusal),
+}
+
+fn refusal_text(refusal: crate::tyrant::Refusal) -> String {
+    match refusal {
+        crate::tyrant::Refusal::Rule(m) => m,
+        crate::tyrant::Refusal::Read(e) => e.to_string(),
     }
 }
 

@@ -69,11 +69,35 @@ pub fn tcp_local_addr(fd: RawFd) -> Option<SocketAddr> {
         .map(|v6| SocketAddr::V6(std::net::SocketAddrV6::from(*v6)))
 }
 
-/// Binds and listens on a UNIX socket path. A stale socket file at `path` is removed first
-/// (a regular file there is an error, never deleted); `mode` is applied right after binding.
+/// Binds and listens on a UNIX socket path; `mode` is applied right after binding.
+///
+/// What is already at `path` decides (uWSGI unlinks whatever is there):
+/// - a socket something listens on (a connect is accepted or queued) is never replaced:
+///   `AddrInUse` (a second instance, or another user's live app);
+/// - a stale socket is removed, unless this process is not root and the socket belongs to
+///   another uid: in a shared, world-writable directory that would let one tenant take
+///   over another's address (`PermissionDenied`, nothing removed);
+/// - anything else (a regular file) is an error and is never deleted.
 pub fn bind_unix(path: &Path, backlog: u32, mode: Option<u32>) -> io::Result<OwnedFd> {
+    use std::os::unix::fs::MetadataExt as _;
     if let Ok(meta) = std::fs::symlink_metadata(path) {
         if meta.file_type().is_socket() {
+            if unix_socket_live(path) {
+                return Err(io::Error::new(
+                    io::ErrorKind::AddrInUse,
+                    "another process listens on this socket; it was left alone",
+                ));
+            }
+            let me = nix::unistd::geteuid().as_raw();
+            if me != 0 && meta.uid() != me {
+                return Err(io::Error::new(
+                    io::ErrorKind::PermissionDenied,
+                    format!(
+                        "a socket owned by uid {} is in the way; it was left alone (only its owner or root may replace it)",
+                        meta.uid()
+                    ),
+                ));
+            }
             std::fs::remove_file(path)?;
         } else {
             return Err(io::Error::new(
@@ -98,6 +122,53 @@ pub fn bind_abstract(name: &str, backlog: u32) -> io::Result<OwnedFd> {
     let fd = OwnedFd::from(listener);
     set_backlog(&fd, backlog)?;
     Ok(fd)
+}
+
+/// A non-blocking connect to a UNIX stream socket: `@name` is abstract, anything else a path.
+/// A UNIX connect either completes at once or fails; a full backlog (the listener is not
+/// accepting: stopped, stuck) is `WouldBlock`, never a wait. The stream is non-blocking and
+/// close-on-exec.
+pub fn connect_unix_nonblocking(address: &str) -> io::Result<OwnedFd> {
+    use nix::sys::socket::UnixAddr;
+    let addr = match address.strip_prefix('@') {
+        Some(name) => UnixAddr::new_abstract(name.as_bytes())?,
+        None => UnixAddr::new(address)?,
+    };
+    connect_nonblocking(&addr)
+}
+
+fn connect_nonblocking(addr: &nix::sys::socket::UnixAddr) -> io::Result<OwnedFd> {
+    use nix::sys::socket::{AddressFamily, SockFlag, SockType, connect, socket};
+    let fd = socket(
+        AddressFamily::Unix,
+        SockType::Stream,
+        SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
+        None,
+    )?;
+    connect(fd.as_raw_fd(), addr)?;
+    Ok(fd)
+}
+
+/// Whether something listens on the UNIX socket at `path`: a connect that is
+/// accepted, or refused only because the backlog is full, means a live listener. Never
+/// blocks.
+pub fn unix_socket_live(path: &Path) -> bool {
+    let Ok(addr) = nix::sys::socket::UnixAddr::new(path) else {
+        return false;
+    };
+    match connect_nonblocking(&addr) {
+        Ok(_) => true,
+        Err(e) => e.kind() == io::ErrorKind::WouldBlock,
+    }
+}
+
+/// The lowest port an unprivileged process may bind (`net.ipv4.ip_unprivileged_port_start`,
+/// 1024 when unreadable).
+pub fn unprivileged_port_start() -> u16 {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_unprivileged_port_start")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(1024)
 }
 
 /// Changes the owner of a socket path (`chown-socket`).
@@ -639,5 +710,31 @@ mod tests {
             peer.port(),
             client.local_addr().unwrap().port().to_string().as_bytes()
         );
+    }
+
+    #[test]
+    fn a_live_unix_socket_is_never_replaced_and_a_full_backlog_never_blocks() {
+        let dir = std::env::temp_dir().join(format!("emperor-net-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir(&dir).unwrap();
+        let path = dir.join("app.sock");
+        let first = bind_unix(&path, 1, None).unwrap();
+        let e = bind_unix(&path, 1, None).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::AddrInUse, "{e}");
+        // Nobody accepts: fill the backlog; the check and connects still return at once.
+        let started = std::time::Instant::now();
+        let mut held = Vec::new();
+        for _ in 0..8 {
+            if let Ok(fd) = connect_unix_nonblocking(&path.to_string_lossy()) {
+                held.push(fd);
+            }
+        }
+        assert!(unix_socket_live(&path));
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        drop((held, first));
+        // Stale now: replaced.
+        assert!(!unix_socket_live(&path));
+        bind_unix(&path, 1, None).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -20,10 +20,12 @@ use emperor_proto::app::App;
 use emperor_sys::process::Forked;
 
 pub mod daemons;
+pub mod lifeline;
 pub mod link;
 pub mod listeners;
 pub mod log;
 pub mod master;
+pub mod reload_check;
 pub mod reqlog;
 pub mod scoreboard;
 pub mod static_files;
@@ -66,6 +68,35 @@ pub trait Runtime {
     /// The source files of what the master has loaded (`py-autoreload` watches them).
     fn module_files(&mut self) -> Vec<std::path::PathBuf> {
         Vec::new()
+    }
+}
+
+/// Why a vassal could not start. A permanent error (no socket, a port below 1024 for a vassal
+/// that is not root, `chown-socket` that cannot be applied) will fail the same way at every
+/// attempt: under our emperor the vassal reports it as `bad-config` and exits 26, so it is not
+/// respawned until its file changes. Anything else (an address in use, a missing directory)
+/// may pass later, and is retried with backoff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartError {
+    pub message: String,
+    pub permanent: bool,
+}
+
+impl StartError {
+    pub fn permanent(message: impl Into<String>) -> StartError {
+        StartError {
+            message: message.into(),
+            permanent: true,
+        }
+    }
+}
+
+impl From<String> for StartError {
+    fn from(message: String) -> StartError {
+        StartError {
+            message,
+            permanent: false,
+        }
     }
 }
 

@@ -82,6 +82,16 @@ impl EmperorLink {
         }))
     }
 
+    /// A second handle on the same link and config channel (close-on-exec).
+    pub fn try_clone(&self) -> io::Result<EmperorLink> {
+        Ok(EmperorLink {
+            link: self.link.try_clone()?,
+            config: self.config.as_ref().map(OwnedFd::try_clone).transpose()?,
+            ext: self.ext,
+            config_path: self.config_path.clone(),
+        })
+    }
+
     /// Whether the emperor is ours (`EMPEROR_LINK_EXT=1`): reports and byte 3 are allowed.
     pub fn ext(&self) -> bool {
         self.ext

@@ -13,6 +13,8 @@ use std::path::PathBuf;
 use emperor_options::typed::{Protocol, SocketAddr, SocketSpec, VassalConfig};
 use emperor_sys::net;
 
+use crate::StartError;
+
 /// One listening socket.
 #[derive(Debug)]
 pub struct Listener {
@@ -45,14 +47,17 @@ fn server_port(name: &str, addr: &SocketAddr) -> String {
     }
 }
 
-fn bind_error(spec: &SocketSpec, e: &std::io::Error) -> String {
+fn bind_error(spec: &SocketSpec, e: &std::io::Error) -> StartError {
     let mut message = format!(
         "{}: failed to bind `{}` ({}): {e}",
         spec.origin, spec.name, spec.option
     );
+    let mut permanent = false;
     match e.kind() {
-        std::io::ErrorKind::PermissionDenied if matches!(spec.addr, SocketAddr::Tcp { port, .. } if port < 1024) =>
+        std::io::ErrorKind::PermissionDenied if matches!(spec.addr, SocketAddr::Tcp { port, .. } if port < net::unprivileged_port_start()) =>
         {
+            // Fails the same way at every attempt: not retried until the file changes.
+            permanent = !emperor_sys::privileges::is_root();
             message.push_str("\n  hint: ports below 1024 need root; use a higher port behind nginx, or a `shared-socket` bound before dropping privileges");
         }
         std::io::ErrorKind::AddrInUse => {
@@ -65,14 +70,14 @@ fn bind_error(spec: &SocketSpec, e: &std::io::Error) -> String {
         }
         _ => {}
     }
-    message
+    StartError { message, permanent }
 }
 
 fn bind_one(
     spec: &SocketSpec,
     cfg: &VassalConfig,
     inherited: &mut Vec<(String, OwnedFd)>,
-) -> Result<(OwnedFd, Option<PathBuf>), String> {
+) -> Result<(OwnedFd, Option<PathBuf>), StartError> {
     if let Some(pos) = inherited
         .iter()
         .position(|(name, _)| *name == spec.name || name.ends_with(&spec.name))
@@ -124,7 +129,7 @@ pub fn inherited(cfg: &VassalConfig) -> Result<Vec<(String, OwnedFd)>, String> {
 pub fn bind_shared(
     cfg: &VassalConfig,
     inherited: &mut Vec<(String, OwnedFd)>,
-) -> Result<Vec<Listener>, String> {
+) -> Result<Vec<Listener>, StartError> {
     cfg.shared_sockets
         .iter()
         .map(|spec| {
@@ -149,7 +154,7 @@ pub fn bind_all(
     cfg: &VassalConfig,
     shared: &[Listener],
     mut inherited: Vec<(String, OwnedFd)>,
-) -> Result<Vec<Listener>, String> {
+) -> Result<Vec<Listener>, StartError> {
     let mut out = Vec::new();
     for spec in &cfg.sockets {
         let before = inherited.len();
@@ -158,14 +163,18 @@ pub fn bind_all(
             _ => bind_one(spec, cfg, &mut inherited)?,
         };
         if let (Some(path), Some((user, group))) = (&unix_path, &cfg.chown_socket) {
-            let ids = emperor_sys::privileges::resolve(Some(user), group.as_deref())
-                .map_err(|e| format!("{}: `chown-socket`: {e}", spec.origin))?;
+            // Neither an unknown user nor a chown refused to a non-root master gets better
+            // by retrying.
+            let ids =
+                emperor_sys::privileges::resolve(Some(user), group.as_deref()).map_err(|e| {
+                    StartError::permanent(format!("{}: `chown-socket`: {e}", spec.origin))
+                })?;
             net::chown(path, ids.uid, ids.gid).map_err(|e| {
-                format!(
+                StartError::permanent(format!(
                     "{}: `chown-socket` on `{}`: {e}",
                     spec.origin,
                     path.display()
-                )
+                ))
             })?;
         }
         out.push(Listener {
@@ -195,10 +204,13 @@ pub fn bind_all(
         }
     }
     if out.is_empty() {
-        return Err("no socket to serve on\n  hint: add `socket = 127.0.0.1:3031` (uwsgi protocol, for nginx `uwsgi_pass`) or `http-socket = :8000`".to_owned());
+        return Err(StartError::permanent(NO_SOCKET));
     }
     Ok(out)
 }
+
+/// A config with no socket (and nothing inherited): it cannot serve.
+pub const NO_SOCKET: &str = "no socket to serve on\n  hint: add `socket = 127.0.0.1:3031` (uwsgi protocol, for nginx `uwsgi_pass`) or `http-socket = :8000`";
 
 fn nix_dup(fd: RawFd) -> Result<OwnedFd, String> {
     // `try_clone_to_owned` dups with close-on-exec.

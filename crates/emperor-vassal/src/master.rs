@@ -30,8 +30,9 @@
 //! | 5 | once per start, when the scoreboard first shows a worker in its accept loop |
 //! | 17 | once per start, when the scoreboard first counts a served request |
 //! | 26 | every `heartbeat` seconds while a worker lives |
-//! | report `reload-failed` | a reload refused: config errors (first error and its `file:line`) or no config in time |
-//! | report `needs-restart` | a reload's config changes the sockets or `uid`/`gid`: the old config keeps serving |
+//! | report `reload-failed` | a reload refused: config errors (first error and its `file:line`), no config in time, or a config that could not serve (no socket, another user, a socket a restart could not bind) |
+//! | report `draining` | a reload was accepted: the most seconds the workers may take to finish before the re-exec |
+//! | report `needs-restart` | a reload's config changes the sockets or `uid`/`gid`, and a fresh start could serve it (`crate::reload_check`): the old config keeps serving until the emperor restarts the vassal |
 //!
 //! Byte 5 and 17 are noticed at the loop's tick, so they may come up to a second late. A
 //! write that fails or does not fit is treated as EOF of the link.
@@ -171,7 +172,17 @@ struct Told {
 }
 
 const MASTER_SIGNALS: &[i32] = &[
-    SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD, SIGTTIN, SIGTTOU, SIGWINCH,
+    SIGHUP,
+    SIGTERM,
+    SIGINT,
+    SIGQUIT,
+    SIGUSR1,
+    SIGUSR2,
+    SIGCHLD,
+    SIGTTIN,
+    SIGTTOU,
+    SIGWINCH,
+    crate::lifeline::SIGNAL,
 ];
 
 /// What the master needs beyond the typed config: its name for process titles
@@ -295,14 +306,28 @@ pub fn run<R: Runtime>(
     stats: Option<StatsConfig>,
     link: Option<EmperorLink>,
 ) -> i32 {
+    // To report a start that failed for good (the link moves into the master).
+    let reporter = link.as_ref().and_then(|l| l.try_clone().ok());
     match start(cfg, runtime, settings, options, stats, link) {
         Ok(mut master) => {
+            // Workers must never hold a copy of the link.
+            drop(reporter);
             master.announce_start();
             master.supervise()
         }
-        Err(message) => {
-            log::line(&format!("emperor: error: {message}"));
-            1
+        Err(e) => {
+            log::line(&format!("emperor: error: {}", e.message));
+            match reporter.filter(EmperorLink::ext) {
+                Some(r) if e.permanent => {
+                    let _ = r.report(Event::BadConfig, &e.message, None);
+                    emperor_proto::link::EXIT_DO_NOT_RESPAWN
+                }
+                Some(r) => {
+                    let _ = r.report(Event::StartFailed, &e.message, None);
+                    1
+                }
+                None => 1,
+            }
         }
     }
 }
@@ -314,7 +339,7 @@ fn start<R: Runtime>(
     options: MasterOptions,
     stats: Option<StatsConfig>,
     link: Option<EmperorLink>,
-) -> Result<Master<R>, String> {
+) -> Result<Master<R>, crate::StartError> {
     emperor_sys::signals::ignore_sigpipe();
     if let Some(link) = &link {
         log::line(&format!(
@@ -326,6 +351,10 @@ fn start<R: Runtime>(
     // while the app loads is handled once the loop runs, instead of killing the master.
     let signals =
         SignalFd::new(MASTER_SIGNALS).map_err(|e| format!("failed to set up signals: {e}"))?;
+    if link.is_some() {
+        // A dead emperor takes the whole vassal along (`crate::lifeline`).
+        crate::lifeline::arm();
+    }
     if let Some(path) = &cfg.pidfile {
         std::fs::write(path, format!("{}\n", process::pid()))
             .map_err(|e| format!("failed to write pidfile `{}`: {e}", path.display()))?;
@@ -337,7 +366,7 @@ fn start<R: Runtime>(
     let drop_now = cfg.chown_socket.is_none();
     let dropping = ids.uid.is_some() || ids.gid.is_some();
     if dropping && drop_now {
-        drop_privileges(&cfg, &ids)?;
+        drop_privileges(&cfg, &ids).map_err(crate::StartError::permanent)?;
     }
     let mut all = listeners::bind_all(&cfg, &shared, inherited)?;
     // TCP_NODELAY and (unless `no-defer-accept`) TCP_DEFER_ACCEPT with `socket-timeout`
@@ -360,7 +389,7 @@ fn start<R: Runtime>(
         }
     }
     if dropping && !drop_now {
-        drop_privileges(&cfg, &ids)?;
+        drop_privileges(&cfg, &ids).map_err(crate::StartError::permanent)?;
     }
     if !dropping && emperor_sys::privileges::is_root() {
         log::line(
@@ -637,6 +666,7 @@ impl<R: Runtime> Master<R> {
             SIGHUP if self.phase == Phase::Running => self.reload(),
             SIGTERM | SIGINT | SIGQUIT => self.stop(signal != SIGTERM),
             SIGUSR1 => self.log_stats(),
+            crate::lifeline::SIGNAL => crate::lifeline::on_signal(),
             SIGUSR2 => self.log_requests(),
             SIGTTIN if self.phase == Phase::Running => {
                 if self.active < self.slots.len() {
@@ -793,9 +823,23 @@ impl<R: Runtime> Master<R> {
             self.tell_report(Event::ReloadFailed, &message, origin);
             return;
         }
-        let restart = match &checked.typed {
-            Some(emperor_options::Typed::Vassal(new)) => restart_needed(&self.cfg, new),
-            _ => Some("the role: it is an emperor's configuration".to_owned()),
+        let verdict = match &checked.typed {
+            Some(emperor_options::Typed::Vassal(new)) => {
+                crate::reload_check::judge(&self.cfg, new, &checked.effective, &self.listeners)
+            }
+            _ => crate::reload_check::Verdict::Refuse {
+                message: "the new configuration is an emperor's: it cannot run as a vassal"
+                    .to_owned(),
+                origin: None,
+            },
+        };
+        let restart = match verdict {
+            crate::reload_check::Verdict::Reload => None,
+            crate::reload_check::Verdict::Restart(what) => Some(what),
+            crate::reload_check::Verdict::Refuse { message, origin } => {
+                self.refuse_reload(&message, origin);
+                return;
+            }
         };
         if let Some(what) = restart {
             let message = format!(
@@ -824,6 +868,12 @@ impl<R: Runtime> Master<R> {
         log::line(
             "...gracefully reloading: workers finish their requests, then the master re-executes itself...",
         );
+        // The emperor's reload deadline starts once this drain is over.
+        let drain = self
+            .settings
+            .reload_mercy
+            .max(self.options.reload_mercy.unwrap_or_default());
+        self.tell_report(Event::Draining, &drain.as_secs().to_string(), None);
         let kill_at = Instant::now() + self.settings.reload_mercy;
         self.phase = Phase::Reloading { kill_at };
         for daemon in self.daemons.iter().filter(|d| !d.survives_reload()) {
@@ -1182,6 +1232,7 @@ impl<R: Runtime> Master<R> {
     /// The emperor is gone (EOF or an error on the link): stop gracefully, bounded by
     /// `worker-reload-mercy`, and exit. A vassal never outlives its emperor.
     fn lost_emperor(&mut self, why: &str) {
+        crate::lifeline::on_lost_link();
         self.link = None;
         self.pending_config = None;
         self.reload_config = None;
@@ -1860,36 +1911,6 @@ impl<R: Runtime> Master<R> {
             let _ = std::fs::remove_file(pidfile);
         }
     }
-}
-
-/// What a reload to `new` would change that only a restart applies: the socket set (a reload
-/// hands the listeners over by name) or the user and group (the master dropped privileges).
-fn restart_needed(old: &VassalConfig, new: &VassalConfig) -> Option<String> {
-    let sockets = |c: &VassalConfig| {
-        c.sockets
-            .iter()
-            .chain(&c.shared_sockets)
-            .map(|s| format!("{} = {}", s.option, s.name))
-            .collect::<std::collections::BTreeSet<String>>()
-    };
-    let (before, after) = (sockets(old), sockets(new));
-    if before != after {
-        let list = |set: &std::collections::BTreeSet<String>| {
-            set.iter()
-                .map(|s| format!("`{s}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        return Some(format!(
-            "the sockets (from {} to {})",
-            list(&before),
-            list(&after)
-        ));
-    }
-    if old.uid != new.uid || old.gid != new.gid {
-        return Some("the user or group (`uid`, `gid`)".to_owned());
-    }
-    None
 }
 
 /// A file's modification time, `None` when it does not exist.
